@@ -1,0 +1,96 @@
+/* cpu.c - per-vCPU CPUID, MSRs and LAPIC wiring for kernel guests. CPUID is
+ * what the host KVM supports, nothing forced on; only the APIC ids change. */
+#include "x86.h"
+#include "core/kvm.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define CPUID_MAX_ENTRIES 256
+
+int x86_setup_cpuid(struct vcpu *c)
+{
+    size_t sz = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
+    struct kvm_cpuid2 *cpuid = xcalloc(1, sz);
+    cpuid->nent = CPUID_MAX_ENTRIES;
+    if (ioctl(c->vm->kvm->fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+        errorf("%s: KVM_GET_SUPPORTED_CPUID: %s", c->vm->name, strerror(errno));
+        free(cpuid);
+        return -1;
+    }
+    for (uint32_t i = 0; i < cpuid->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+        switch (e->function) {
+        case 1:     /* initial APIC id in EBX[31:24] */
+            e->ebx = (e->ebx & 0x00FFFFFF) | ((uint32_t)c->id << 24);
+            break;
+        case 0xB:   /* x2APIC id of this logical CPU */
+        case 0x1F:
+            e->edx = (uint32_t)c->id;
+            break;
+        }
+    }
+    int r = ioctl(c->fd, KVM_SET_CPUID2, cpuid);
+    if (r < 0)
+        errorf("%s: KVM_SET_CPUID2: %s", c->vm->name, strerror(errno));
+    free(cpuid);
+    return r < 0 ? -1 : 0;
+}
+
+int x86_setup_msrs(struct vcpu *c)
+{
+    static const uint32_t zero[] = {
+        0x174, 0x175, 0x176,            /* SYSENTER_CS/ESP/EIP */
+        0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084, /* STAR LSTAR CSTAR FMASK */
+        0xC0000102,                     /* KERNEL_GS_BASE */
+        0x10,                           /* TSC */
+    };
+    size_t n = sizeof(zero) / sizeof(zero[0]) + 1;
+    struct kvm_msrs *m = xcalloc(1, sizeof(*m) + n * sizeof(struct kvm_msr_entry));
+    for (size_t i = 0; i < n - 1; i++)
+        m->entries[i].index = zero[i];
+    m->entries[n - 1].index = 0x1A0;    /* MISC_ENABLE: fast strings */
+    m->entries[n - 1].data = 1;
+    m->nmsrs = (uint32_t)n;
+    int r = ioctl(c->fd, KVM_SET_MSRS, m);
+    free(m);
+    if (r != (int)n) {
+        errorf("%s: KVM_SET_MSRS: set %d of %zu MSRs%s%s", c->vm->name, r, n,
+               r < 0 ? ": " : "", r < 0 ? strerror(errno) : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* LVT LINT0 = ExtINT (the 8259 PIC), LINT1 = NMI, as on a PC. */
+#define APIC_LVT_LINT0 0x350
+#define APIC_LVT_LINT1 0x360
+#define APIC_MODE_EXTINT 0x7
+#define APIC_MODE_NMI 0x4
+
+static void set_lvt(struct kvm_lapic_state *l, int reg, uint32_t mode)
+{
+    uint32_t *v = (uint32_t *)(void *)&l->regs[reg];
+    *v = (*v & ~0x700u & ~0x10000u) | (mode << 8);
+}
+
+int x86_setup_lapic(struct vcpu *c)
+{
+    struct kvm_lapic_state l;
+    if (ioctl(c->fd, KVM_GET_LAPIC, &l) < 0) {
+        errorf("%s: KVM_GET_LAPIC: %s", c->vm->name, strerror(errno));
+        return -1;
+    }
+    set_lvt(&l, APIC_LVT_LINT0, APIC_MODE_EXTINT);
+    set_lvt(&l, APIC_LVT_LINT1, APIC_MODE_NMI);
+    if (ioctl(c->fd, KVM_SET_LAPIC, &l) < 0) {
+        errorf("%s: KVM_SET_LAPIC: %s", c->vm->name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,125 @@
+/* hostcheck.c - probe guests that tell what this host's KVM really runs.
+ * Module names are only reported; the decision comes from the probes. */
+#include "hostcheck.h"
+#include "x86.h"
+#include "core/kvm.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define PROBE_PORT  0x505
+#define PROBE_MAGIC 0x4D4B564DU     /* "MKVM" */
+#define PROBE_RAM   (2u << 20)
+
+extern const unsigned char probe32_start[], probe32_end[];
+
+/* Run until the first exit that is not an interrupt; true when it is
+ * `out %eax, $PROBE_PORT` with the magic value. */
+static bool probe_run(struct vcpu *c)
+{
+    for (int i = 0; i < 16; i++) {
+        if (ioctl(c->fd, KVM_RUN, 0) < 0)
+            return false;
+        struct kvm_run *r = c->run;
+        if (r->exit_reason == KVM_EXIT_INTR)
+            continue;
+        if (r->exit_reason != KVM_EXIT_IO || r->io.port != PROBE_PORT || r->io.size != 4)
+            return false;
+        uint32_t v;
+        memcpy(&v, (uint8_t *)r + r->io.data_offset, 4);
+        return v == PROBE_MAGIC;
+    }
+    return false;
+}
+
+static bool probe_paging32(struct kvm_host *h)
+{
+    struct vm vm;
+    bool ok = false;
+    uint32_t magic = PROBE_MAGIC;
+    if (vm_create(&vm, h, "host-probe", PROBE_RAM) == 0 && vm_add_cpus(&vm, 1) == 0 &&
+        guest_write(&vm.mem, 0x1000, probe32_start, (size_t)(probe32_end - probe32_start)) == 0 &&
+        guest_write(&vm.mem, 0x2000, &magic, 4) == 0 &&
+        x86_enter_real(vm.cpus[0], 0, 0x1000, 0xFFF0) == 0)
+        ok = probe_run(vm.cpus[0]);
+    vm_destroy(&vm);
+    return ok;
+}
+
+static bool probe_long_mode(struct kvm_host *h)
+{
+    /* mov $PROBE_MAGIC, %eax; mov $PROBE_PORT, %dx; out %eax, (%dx); hlt */
+    static const unsigned char code[] = { 0xb8, 0x4d, 0x56, 0x4b, 0x4d, 0x66, 0xba,
+                                          0x05, 0x05, 0xef, 0xf4 };
+    struct vm vm;
+    bool ok = false;
+    if (vm_create(&vm, h, "host-probe", PROBE_RAM) == 0 && vm_add_cpus(&vm, 1) == 0 &&
+        x86_build_long_mode_tables(&vm) == 0 &&
+        guest_write(&vm.mem, 0x100000, code, sizeof(code)) == 0 &&
+        x86_enter_long(vm.cpus[0], 0x100000, 0x80000, 0, 0) == 0)
+        ok = probe_run(vm.cpus[0]);
+    vm_destroy(&vm);
+    return ok;
+}
+
+static void find_module(char *out, size_t n)
+{
+    static const char *const mods[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+    snprintf(out, n, "unknown");
+    for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/sys/module/%s", mods[i]);
+        if (access(path, F_OK) == 0) {
+            snprintf(out, n, "%s", mods[i]);
+            return;
+        }
+    }
+}
+
+int hostcheck_probe(struct kvm_host *h, struct host_caps *caps)
+{
+    memset(caps, 0, sizeof(*caps));
+    find_module(caps->module, sizeof(caps->module));
+    caps->long_mode = probe_long_mode(h);
+    caps->paging32 = probe_paging32(h);
+    caps->linux = caps->long_mode && caps->paging32 && h->irqchip;
+    return 0;
+}
+
+int hostcheck_report(struct kvm_host *h)
+{
+    struct host_caps c;
+    hostcheck_probe(h, &c);
+    printf("mini-kvm host check\n"
+           "  /dev/kvm           ok (API %d, module %s)\n"
+           "  max vCPUs          %d\n"
+           "  in-kernel irqchip  %s\n"
+           "  long mode          %s (probed)\n"
+           "  32-bit paging      %s (probed)\n"
+           "  Linux guests       %s\n",
+           KVM_API_VERSION, c.module, h->max_vcpus, h->irqchip ? "yes" : "no",
+           c.long_mode ? "yes" : "no", c.paging32 ? "yes" : "no",
+           c.linux ? "yes" : "no: this KVM cannot run 32-bit paging; " HOSTCHECK_LAB_HINT);
+    printf("can-run-32bit-paging: %s\ncan-run-linux: %s\n", c.paging32 ? "yes" : "no",
+           c.linux ? "yes" : "no");
+    return 0;
+}
+
+bool hostcheck_explain_fault(struct vcpu *c)
+{
+    struct kvm_sregs s;
+    if (vcpu_get_sregs(c, &s) || !(s.cr0 & 1) || (s.efer & (1u << 10)))
+        return false;   /* not 32-bit protected mode */
+    struct host_caps caps;
+    hostcheck_probe(c->vm->kvm, &caps);
+    if (caps.paging32)
+        return false;
+    errorf("%s: the guest runs in 32-bit protected mode, and this host's KVM (%s) cannot "
+           "run 32-bit paging; %s", c->vm->name, caps.module, HOSTCHECK_LAB_HINT);
+    return true;
+}

@@ -1,0 +1,95 @@
+/* modes.c - putting a vCPU into real mode or 64-bit long mode at entry. For
+ * long mode the VMM builds what firmware would: a GDT and identity paging. */
+#include "x86.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define CR0_PE (1u << 0)
+#define CR0_MP (1u << 1)
+#define CR0_ET (1u << 4)
+#define CR0_NE (1u << 5)
+#define CR0_WP (1u << 16)
+#define CR0_PG (1u << 31)
+#define CR4_PAE (1u << 5)
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
+
+static int set_regs_sregs(struct vcpu *c, struct kvm_regs *r, struct kvm_sregs *s)
+{
+    if (ioctl(c->fd, KVM_SET_SREGS, s) < 0) {
+        errorf("%s: KVM_SET_SREGS: %s", c->vm->name, strerror(errno));
+        return -1;
+    }
+    if (ioctl(c->fd, KVM_SET_REGS, r) < 0) {
+        errorf("%s: KVM_SET_REGS: %s", c->vm->name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp)
+{
+    struct kvm_sregs s;
+    if (vcpu_get_sregs(c, &s))
+        return -1;
+    struct kvm_segment *segs[] = { &s.cs, &s.ds, &s.es, &s.ss, &s.fs, &s.gs };
+    for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+        segs[i]->selector = seg;
+        segs[i]->base = (uint64_t)seg << 4;
+    }
+    struct kvm_regs r = { .rip = ip, .rsp = sp, .rflags = 0x2 };
+    return set_regs_sregs(c, &r, &s);
+}
+
+int x86_build_long_mode_tables(struct vm *vm)
+{
+    /* null, unused, 64-bit code (0x10), data (0x18) */
+    const uint64_t gdt[4] = { 0, 0, 0x00AF9A000000FFFFULL, 0x00CF92000000FFFFULL };
+    uint64_t *pml4 = guest_ptr(&vm->mem, X86_PML4_ADDR, 4096);
+    uint64_t *pdpt = guest_ptr(&vm->mem, X86_PDPT_ADDR, 4096);
+    uint64_t *pd = guest_ptr(&vm->mem, X86_PD_ADDR, 4 * 4096);
+    if (!pml4 || !pdpt || !pd || guest_write(&vm->mem, X86_GDT_ADDR, gdt, sizeof(gdt))) {
+        errorf("%s: guest RAM too small for long-mode page tables", vm->name);
+        return -1;
+    }
+    memset(pml4, 0, 4096);
+    memset(pdpt, 0, 4096);
+    pml4[0] = X86_PDPT_ADDR | 0x3;              /* present, writable */
+    for (uint64_t i = 0; i < 4; i++)
+        pdpt[i] = (X86_PD_ADDR + i * 4096) | 0x3;
+    for (uint64_t i = 0; i < 4 * 512; i++)
+        pd[i] = (i << 21) | 0x83;               /* 2 MiB page: PS|RW|P */
+    return 0;
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t sel, int code)
+{
+    *s = (struct kvm_segment){
+        .base = 0, .limit = 0xFFFFFFFF, .selector = sel,
+        .type = code ? 0xB : 0x3,   /* execute/read accessed, read/write accessed */
+        .present = 1, .dpl = 0, .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+    };
+}
+
+int x86_enter_long(struct vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rsi, uint64_t rdi)
+{
+    struct kvm_sregs s;
+    if (vcpu_get_sregs(c, &s))
+        return -1;
+    flat_segment(&s.cs, X86_CS64, 1);
+    flat_segment(&s.ds, X86_DS, 0);
+    s.es = s.fs = s.gs = s.ss = s.ds;
+    s.gdt.base = X86_GDT_ADDR;
+    s.gdt.limit = 4 * 8 - 1;
+    s.cr3 = X86_PML4_ADDR;
+    s.cr4 = CR4_PAE;
+    s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    s.efer = EFER_LME | EFER_LMA;
+    struct kvm_regs r = { .rip = rip, .rsp = rsp, .rsi = rsi, .rdi = rdi, .rflags = 0x2 };
+    return set_regs_sregs(c, &r, &s);
+}

@@ -1,0 +1,40 @@
+/* x86.h - x86 CPU state at guest entry: real mode, long mode with VMM-built
+ * GDT and identity page tables, and CPUID/MSR setup for kernels. */
+#ifndef MINI_KVM_X86_H
+#define MINI_KVM_X86_H
+
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+/* Layout shared by every long-mode entry (docs/architecture.md). */
+#define X86_GDT_ADDR   0x500
+#define X86_PML4_ADDR  0x1000
+#define X86_PDPT_ADDR  0x2000
+#define X86_PD_ADDR    0x3000   /* four page directories: 4 GiB */
+#define X86_PT_END     0x7000
+#define X86_CS64       0x10     /* the Linux boot protocol's __BOOT_CS */
+#define X86_DS         0x18     /* __BOOT_DS */
+
+/* Real mode: CS=DS=ES=SS=FS=GS=seg, IP=ip, SP=sp. */
+int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp);
+
+/* Write the GDT and identity page tables (first 4 GiB, 2 MiB pages) into
+ * guest RAM. Needs at least X86_PT_END bytes of RAM. */
+int x86_build_long_mode_tables(struct vm *vm);
+
+/* Long mode entry on one vCPU (tables must exist): RIP, RSP, RSI, RDI. */
+int x86_enter_long(struct vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rsi, uint64_t rdi);
+
+/* CPUID from KVM_GET_SUPPORTED_CPUID (host features only, never forced on),
+ * with the APIC id of this vCPU and the hypervisor bit. */
+int x86_setup_cpuid(struct vcpu *c);
+
+/* MSRs a kernel expects at reset (SYSENTER, TSC, MISC_ENABLE...). */
+int x86_setup_msrs(struct vcpu *c);
+
+/* Let the in-kernel LAPIC deliver ExtINT/NMI the way a PC wires LINT0/1. */
+int x86_setup_lapic(struct vcpu *c);
+
+#endif

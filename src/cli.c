@@ -1,0 +1,142 @@
+/* cli.c - parse and validate the command line (getopt_long, options in any
+ * order). Unit-tested in tests/unit/test_cli.c. */
+#include "cli.h"
+#include "core/mem.h"
+#include "core/util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+const char cli_usage[] =
+"usage: mini-kvm [options] GUEST.bin [GUEST.bin ...]\n"
+"       mini-kvm [options] -k KERNEL [-i INITRD] [-p CMDLINE] [--disk IMG]\n"
+"\n"
+"Runs guests on the Linux KVM API, each in its own VM on its own thread.\n"
+"\n"
+"Teaching guests (flat binaries, see docs/hypercalls.md):\n"
+"      --mode real|long  CPU mode for flat binaries (default real)\n"
+"                        real: loaded at 0x10000, CS=DS=ES=SS=0x1000, IP=0\n"
+"                        long: loaded at 0x100000, 64-bit, identity paging\n"
+"  Several GUEST.bin run at once; output lines are prefixed [name].\n"
+"\n"
+"Kernels:\n"
+"  -k, --kernel FILE     Linux bzImage or ELF64 kernel (e.g. os.elf)\n"
+"  -i, --initrd FILE     initial ramdisk (cpio, optionally compressed)\n"
+"  -p, --cmdline STR     kernel command line (e.g. \"console=ttyS0\")\n"
+"  -c, --cpus N          number of vCPUs, 1-64 (default 1)\n"
+"      --disk FILE       raw disk image as a virtio-blk device (up to 4)\n"
+"\n"
+"Common:\n"
+"  -m, --mem SIZE        guest RAM, with K/M/G suffix (default 1M for\n"
+"                        flat binaries, 512M for kernels)\n"
+"      --trace           print every VM exit on stderr\n"
+"      --stats           print exit counts per reason and port at the end\n"
+"      --check-host      report what this host's KVM can run, then exit\n"
+"  -h, --help            this text\n"
+"  -V, --version         print the version\n"
+"\n"
+"Console: guest output on stdout, mini-kvm's messages on stderr. For a\n"
+"kernel on a terminal: Ctrl-A x quits, Ctrl-A h lists the keys.\n"
+"Exit status: 0 when every guest exits 0; otherwise the status of the first\n"
+"guest (in command-line order) that failed; 1 for mini-kvm's own errors,\n"
+"2 for a bad command line.\n";
+
+enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST };
+
+static const struct option longopts[] = {
+    { "mode", required_argument, NULL, OPT_MODE },
+    { "kernel", required_argument, NULL, 'k' },
+    { "initrd", required_argument, NULL, 'i' },
+    { "cmdline", required_argument, NULL, 'p' },
+    { "append", required_argument, NULL, 'p' },
+    { "cpus", required_argument, NULL, 'c' },
+    { "mem", required_argument, NULL, 'm' },
+    { "disk", required_argument, NULL, OPT_DISK },
+    { "trace", no_argument, NULL, OPT_TRACE },
+    { "stats", no_argument, NULL, OPT_STATS },
+    { "check-host", no_argument, NULL, OPT_CHECK_HOST },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { 0, 0, 0, 0 },
+};
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+static int parse_one(int c, const char *arg, const char *opt, struct options *o,
+                     char *err, size_t errlen)
+{
+    unsigned long n;
+    switch (c) {
+    case OPT_MODE:
+        if (!strcmp(arg, "real")) o->mode = MODE_REAL;
+        else if (!strcmp(arg, "long")) o->mode = MODE_LONG;
+        else FAIL("--mode '%s': expected 'real' or 'long'", arg);
+        break;
+    case 'k': o->kernel = arg; break;
+    case 'i': o->initrd = arg; break;
+    case 'p': o->cmdline = arg; break;
+    case 'c':
+        if (parse_uint(arg, 1, CLI_MAX_CPUS, &n))
+            FAIL("%s '%s': expected a number of vCPUs from 1 to %d", opt, arg, CLI_MAX_CPUS);
+        o->cpus = (unsigned)n;
+        break;
+    case 'm':
+        if (mem_parse_size(arg, &o->mem))
+            FAIL("%s '%s': not a size (use e.g. 64M or 1G)", opt, arg);
+        if (o->mem < (64ULL << 10) || o->mem > (64ULL << 30) || o->mem % 4096)
+            FAIL("%s '%s': guest RAM must be a multiple of 4K from 64K to 64G", opt, arg);
+        break;
+    case OPT_DISK:
+        if (o->ndisks == CLI_MAX_DISKS)
+            FAIL("--disk '%s': at most %d disks", arg, CLI_MAX_DISKS);
+        o->disks[o->ndisks++] = arg;
+        break;
+    case OPT_TRACE: o->trace = true; break;
+    case OPT_STATS: o->stats = true; break;
+    case OPT_CHECK_HOST: o->check_host = true; break;
+    case 'h': o->help = true; break;
+    case 'V': o->version = true; break;
+    default: FAIL("internal: unhandled option %d", c);
+    }
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof(*o));
+    o->cpus = 1;
+    optind = 0;   /* reset getopt, including GNU's internal state */
+    opterr = 0;   /* we print our own messages */
+    int c, idx;
+    while ((c = getopt_long(argc, argv, ":k:i:p:c:m:hV", longopts, &idx)) != -1) {
+        const char *opt = argv[optind - 1];
+        if (c == '?') {
+            if (optopt)
+                FAIL("unknown option '-%c' (see --help)", optopt);
+            FAIL("unknown option '%s' (see --help)", opt);
+        }
+        if (c == ':')
+            FAIL("option '%s' needs an argument (see --help)", opt);
+        if (optarg && strncmp(opt, "--", 2) == 0 && strchr(opt, '='))
+            opt = longopts[idx].name;  /* --mem=12X: name it without the value */
+        if (parse_one(c, optarg, opt, o, err, errlen))
+            return -1;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (o->nguests == CLI_MAX_GUESTS)
+            FAIL("'%s': at most %d guests at once", argv[i], CLI_MAX_GUESTS);
+        o->guests[o->nguests++] = argv[i];
+    }
+    if (o->help || o->version || o->check_host)
+        return 0;
+    if (o->kernel && o->nguests)
+        FAIL("'%s': give either -k KERNEL or flat GUEST.bin files, not both", o->guests[0]);
+    if (!o->kernel && !o->nguests)
+        FAIL("no guest given (try 'mini-kvm hello.bin' or see --help)");
+    if (!o->kernel && (o->initrd || o->cmdline || o->ndisks))
+        FAIL("-i, -p and --disk need a kernel (-k KERNEL)");
+    if (!o->kernel && o->cpus != 1)
+        FAIL("-c %u: flat binaries run on one vCPU each", o->cpus);
+    return 0;
+}

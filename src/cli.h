@@ -1,0 +1,41 @@
+/* cli.h - command-line options: parsed into one struct with every value
+ * validated, so nothing later has to re-check what the user typed. */
+#ifndef MINI_KVM_CLI_H
+#define MINI_KVM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum guest_mode { MODE_REAL, MODE_LONG };
+
+#define CLI_MAX_GUESTS 64
+#define CLI_MAX_DISKS 4
+#define CLI_MAX_CPUS 64
+
+struct options {
+    enum guest_mode mode;
+    uint64_t mem;               /* bytes; 0 = default for the guest kind */
+    unsigned cpus;              /* 1..CLI_MAX_CPUS */
+    const char *kernel;         /* -k: bzImage or ELF64 */
+    const char *initrd;         /* -i */
+    const char *cmdline;        /* -p */
+    const char *disks[CLI_MAX_DISKS];
+    int ndisks;
+    const char *guests[CLI_MAX_GUESTS]; /* flat binaries */
+    int nguests;
+    bool trace, stats, check_host, help, version;
+};
+
+/* Defaults: real mode flat binaries get 1 MiB, kernels 512 MiB. */
+#define DEFAULT_MEM_FLAT   (1ULL << 20)
+#define DEFAULT_MEM_KERNEL (512ULL << 20)
+
+/* Parse argv. Returns 0 on success, -1 with a one-line message in err
+ * (naming the argument at fault) on error. Reentrant: resets getopt. */
+int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errlen);
+
+/* The --help text. */
+extern const char cli_usage[];
+
+#endif

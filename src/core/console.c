@@ -1,0 +1,293 @@
+/* console.c - stdout line discipline for one or many guests, a stdin reader
+ * thread with a ring buffer, and the raw-terminal mode with Ctrl-A keys. */
+#include "console.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;     /* stdout closed: nothing useful to do */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void console_init(struct console *c, bool several_guests)
+{
+    memset(c, 0, sizeof(*c));
+    pthread_mutex_init(&c->out_lock, NULL);
+    pthread_mutex_init(&c->in_lock, NULL);
+    pthread_cond_init(&c->in_cond, NULL);
+    c->prefix = several_guests;
+    const char *nc = getenv("NO_COLOR");
+    c->colour = isatty(1) && !(nc && *nc);
+}
+
+void console_port_init(struct console_port *p, struct console *c,
+                       const char *name, int index, bool owns_stdin)
+{
+    memset(p, 0, sizeof(*p));
+    p->con = c;
+    p->name = name;
+    p->index = index;
+    p->owns_stdin = owns_stdin;
+    pthread_mutex_init(&p->lock, NULL);
+}
+
+/* Write p->line as "[name] line\n" under the shared lock. */
+static void emit_line(struct console_port *p)
+{
+    static const int colours[] = { 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96 };
+    char head[96];
+    int hn;
+    if (p->con->colour)
+        hn = snprintf(head, sizeof(head), "\033[%dm[%s]\033[0m ",
+                      colours[p->index % 11], p->name);
+    else
+        hn = snprintf(head, sizeof(head), "[%s] ", p->name);
+    if (hn >= (int)sizeof(head))
+        hn = (int)sizeof(head) - 1;
+    char out[sizeof(head) + CONSOLE_LINE + 1];
+    memcpy(out, head, (size_t)hn);
+    memcpy(out + hn, p->line, p->n);
+    size_t len = (size_t)hn + p->n;
+    if (len == 0 || out[len - 1] != '\n')
+        out[len++] = '\n';
+    pthread_mutex_lock(&p->con->out_lock);
+    write_all(1, out, len);
+    pthread_mutex_unlock(&p->con->out_lock);
+    p->n = 0;
+}
+
+void console_write(struct console_port *p, const void *buf, size_t n)
+{
+    if (!p->con->prefix) {
+        write_all(1, buf, n);
+        return;
+    }
+    const char *s = buf;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r')
+            continue;   /* lines are rejoined with our own newlines */
+        p->line[p->n++] = s[i];
+        if (s[i] == '\n' || p->n == CONSOLE_LINE)
+            emit_line(p);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void console_flush(struct console_port *p)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->n)
+        emit_line(p);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- input ---- */
+
+static size_t in_count(const struct console *c)
+{
+    return c->in_tail - c->in_head;
+}
+
+static void push_input(struct console *c, const uint8_t *b, size_t n)
+{
+    pthread_mutex_lock(&c->in_lock);
+    for (size_t i = 0; i < n; i++) {
+        while (in_count(c) == CONSOLE_INBUF)    /* full: wait, do not spin */
+            pthread_cond_wait(&c->in_cond, &c->in_lock);
+        c->in_buf[c->in_tail++ % CONSOLE_INBUF] = b[i];
+    }
+    pthread_cond_broadcast(&c->in_cond);
+    pthread_mutex_unlock(&c->in_lock);
+    if (c->notify)
+        c->notify(c->notify_dev);
+}
+
+static const char escape_help[] =
+    "\r\nC-a h    print this help\r\n"
+    "C-a x    exit mini-kvm\r\n"
+    "C-a C-a  send C-a to the guest\r\n";
+
+/* Ctrl-A commands; returns how many bytes of b to pass on to the guest. */
+static size_t filter_escapes(struct console *c, uint8_t *b, size_t n, bool *pending)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (*pending) {
+            *pending = false;
+            if (b[i] == 'x' || b[i] == 'X') {
+                console_restore();
+                if (c->quit)
+                    c->quit(c->quit_arg);
+                continue;
+            }
+            if (b[i] == 'h' || b[i] == 'H' || b[i] == '?') {
+                write_all(2, escape_help, sizeof(escape_help) - 1);
+                continue;
+            }
+            if (b[i] != 1)
+                continue;   /* unknown command: dropped, like QEMU */
+        } else if (b[i] == 1) {
+            *pending = true;
+            continue;
+        }
+        b[out++] = b[i];
+    }
+    return out;
+}
+
+static void *reader_thread(void *arg)
+{
+    struct console *c = arg;
+    uint8_t b[256];
+    bool pending = false;
+    for (;;) {
+        ssize_t r = read(0, b, sizeof(b));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        size_t n = (size_t)r;
+        if (c->escapes)
+            n = filter_escapes(c, b, n, &pending);
+        if (n)
+            push_input(c, b, n);
+    }
+    pthread_mutex_lock(&c->in_lock);
+    c->in_eof = true;   /* the thread ends here: nothing polls stdin again */
+    pthread_cond_broadcast(&c->in_cond);
+    pthread_mutex_unlock(&c->in_lock);
+    if (c->notify)
+        c->notify(c->notify_dev);
+    return NULL;
+}
+
+static void start_reader(struct console *c)
+{
+    pthread_mutex_lock(&c->in_lock);
+    if (!c->reader_started) {
+        c->reader_started = true;
+        int e = pthread_create(&c->reader, NULL, reader_thread, c);
+        if (e) {
+            errorf("stdin: cannot start reader thread: %s", strerror(e));
+            c->in_eof = true;
+        } else {
+            pthread_detach(c->reader);
+        }
+    }
+    pthread_mutex_unlock(&c->in_lock);
+}
+
+void console_start_input(struct console_port *p, void (*notify)(void *), void *dev)
+{
+    if (!p->owns_stdin)
+        return;
+    p->con->notify = notify;
+    p->con->notify_dev = dev;
+    start_reader(p->con);
+}
+
+int console_getchar(struct console_port *p)
+{
+    struct console *c = p->con;
+    if (!p->owns_stdin)
+        return -1;
+    start_reader(c);
+    pthread_mutex_lock(&c->in_lock);
+    while (!in_count(c) && !c->in_eof)
+        pthread_cond_wait(&c->in_cond, &c->in_lock);
+    int ch = -1;
+    if (in_count(c)) {
+        ch = c->in_buf[c->in_head++ % CONSOLE_INBUF];
+        pthread_cond_broadcast(&c->in_cond);
+    }
+    pthread_mutex_unlock(&c->in_lock);
+    return ch;
+}
+
+int console_poll(struct console_port *p)
+{
+    struct console *c = p->con;
+    if (!p->owns_stdin)
+        return -1;
+    pthread_mutex_lock(&c->in_lock);
+    int ch = -1;
+    if (in_count(c)) {
+        ch = c->in_buf[c->in_head++ % CONSOLE_INBUF];
+        pthread_cond_broadcast(&c->in_cond);
+    }
+    pthread_mutex_unlock(&c->in_lock);
+    return ch;
+}
+
+bool console_has_input(struct console_port *p)
+{
+    struct console *c = p->con;
+    if (!p->owns_stdin)
+        return false;
+    pthread_mutex_lock(&c->in_lock);
+    bool r = in_count(c) != 0;
+    pthread_mutex_unlock(&c->in_lock);
+    return r;
+}
+
+/* ---- raw terminal ----
+ * The saved termios must be reachable from a signal handler, so it is the
+ * one piece of process-global state here. */
+static struct termios saved_tio;
+static volatile sig_atomic_t tio_saved;
+
+void console_restore(void)
+{
+    if (tio_saved) {
+        tcsetattr(0, TCSANOW, &saved_tio);
+        tio_saved = 0;
+    }
+}
+
+static void on_fatal_signal(int sig)
+{
+    console_restore();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void console_raw(struct console *c, void (*quit)(void *), void *arg)
+{
+    c->quit = quit;
+    c->quit_arg = arg;
+    if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
+        return;     /* pipe or file: scripted session, no escapes */
+    struct termios raw = saved_tio;
+    cfmakeraw(&raw);
+    tio_saved = 1;
+    atexit(console_restore);
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS };
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction sa = { 0 };
+        sa.sa_handler = on_fatal_signal;
+        sigaction(sigs[i], &sa, NULL);
+    }
+    if (tcsetattr(0, TCSANOW, &raw) < 0) {
+        errorf("stdin: cannot set raw mode: %s", strerror(errno));
+        tio_saved = 0;
+        return;
+    }
+    c->escapes = true;
+}

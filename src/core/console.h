@@ -1,0 +1,71 @@
+/* console.h - guest output and input: whole lines prefixed [name] when
+ * several guests run, stdin fed to one guest, raw terminal for kernels. */
+#ifndef MINI_KVM_CONSOLE_H
+#define MINI_KVM_CONSOLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_LINE 1024
+#define CONSOLE_INBUF 4096
+
+/* Shared by every guest of the process. */
+struct console {
+    pthread_mutex_t out_lock;   /* one line at a time on stdout */
+    bool prefix;                /* several guests: "[name] " before lines */
+    bool colour;                /* stdout is a TTY and NO_COLOR is unset */
+
+    /* stdin, owned by one guest */
+    pthread_mutex_t in_lock;
+    pthread_cond_t in_cond;
+    uint8_t in_buf[CONSOLE_INBUF];
+    size_t in_head, in_tail;    /* ring: head = next to read */
+    bool in_eof, reader_started;
+    bool escapes;               /* Ctrl-A commands (raw TTY) */
+    pthread_t reader;
+    void (*notify)(void *dev);  /* called (unlocked) when input arrives */
+    void *notify_dev;
+    void (*quit)(void *arg);    /* Ctrl-A x */
+    void *quit_arg;
+};
+
+/* One guest's end of the console. */
+struct console_port {
+    struct console *con;
+    const char *name;
+    int index;                  /* picks the prefix colour */
+    bool owns_stdin;
+    pthread_mutex_t lock;
+    char line[CONSOLE_LINE];
+    size_t n;
+};
+
+void console_init(struct console *c, bool several_guests);
+void console_port_init(struct console_port *p, struct console *c,
+                       const char *name, int index, bool owns_stdin);
+
+/* Guest output. Complete lines are written whole; with one guest the bytes
+ * go straight out (a shell prompt has no newline). */
+void console_write(struct console_port *p, const void *buf, size_t n);
+/* Emit a pending partial line (guest stopped). */
+void console_flush(struct console_port *p);
+
+/* Input. console_getchar blocks for one byte and returns -1 at end of input
+ * (or when this guest does not own stdin). console_poll returns -1 when no
+ * byte is waiting, never blocking. */
+int console_getchar(struct console_port *p);
+int console_poll(struct console_port *p);
+bool console_has_input(struct console_port *p);
+
+/* Start reading stdin on a thread; notify(dev) runs whenever input arrives
+ * (the UART raises its interrupt). */
+void console_start_input(struct console_port *p, void (*notify)(void *), void *dev);
+
+/* Kernels on a terminal: raw mode with Ctrl-A commands; quit(arg) runs on
+ * Ctrl-A x. The terminal is restored at exit and on fatal signals. */
+void console_raw(struct console *c, void (*quit)(void *), void *arg);
+void console_restore(void);
+
+#endif

@@ -1,0 +1,66 @@
+/* kvm.c - opening /dev/kvm and checking that it offers what we use.
+ * Every failure is reported once, with the reason and what to do. */
+#include "kvm.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int kvm_host_cap(const struct kvm_host *h, int cap)
+{
+    int r = ioctl(h->fd, KVM_CHECK_EXTENSION, cap);
+    return r < 0 ? 0 : r;
+}
+
+int kvm_host_open(struct kvm_host *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (h->fd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            errorf("/dev/kvm: not found (is the kvm module loaded? try 'modprobe kvm-intel' or 'modprobe kvm-amd')");
+        else if (e == EACCES || e == EPERM)
+            errorf("/dev/kvm: permission denied (add yourself to the 'kvm' group or run as root)");
+        else
+            errorf("/dev/kvm: %s", strerror(e));
+        return -1;
+    }
+    int v = ioctl(h->fd, KVM_GET_API_VERSION, 0);
+    if (v != KVM_API_VERSION) {
+        errorf("/dev/kvm: API version %d, need %d", v, KVM_API_VERSION);
+        goto fail;
+    }
+    static const struct { int cap; const char *name; } need[] = {
+        { KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+        { KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+    };
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        if (kvm_host_cap(h, need[i].cap) <= 0) {
+            errorf("/dev/kvm: missing capability %s", need[i].name);
+            goto fail;
+        }
+    }
+    h->run_size = ioctl(h->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (h->run_size < (int)sizeof(struct kvm_run)) {
+        errorf("/dev/kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+        goto fail;
+    }
+    h->max_vcpus = kvm_host_cap(h, KVM_CAP_MAX_VCPUS);
+    if (h->max_vcpus <= 0)
+        h->max_vcpus = kvm_host_cap(h, KVM_CAP_NR_VCPUS);
+    if (h->max_vcpus <= 0)
+        h->max_vcpus = 1;
+    h->irqchip = kvm_host_cap(h, KVM_CAP_IRQCHIP) > 0;
+    h->pit = kvm_host_cap(h, KVM_CAP_PIT2) > 0;
+    h->tss_addr = kvm_host_cap(h, KVM_CAP_SET_TSS_ADDR) > 0;
+    return 0;
+fail:
+    close(h->fd);
+    h->fd = -1;
+    return -1;
+}

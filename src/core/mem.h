@@ -1,0 +1,45 @@
+/* mem.h - guest physical memory: the RAM map of one VM and the single
+ * bounds-checked translation that every host access to guest memory uses. */
+#ifndef MINI_KVM_MEM_H
+#define MINI_KVM_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEM_MAX_REGIONS 2
+
+/* RAM below 3 GiB lives at GPA 0; RAM beyond that is placed above 4 GiB so
+ * that [3 GiB, 4 GiB) stays free for MMIO (LAPIC, IOAPIC, virtio). */
+#define MEM_HOLE_START 0xC0000000ULL
+#define MEM_HOLE_END   0x100000000ULL
+
+struct mem_region {
+    uint64_t gpa;    /* first guest-physical byte */
+    uint64_t size;   /* bytes */
+    uint8_t *host;   /* host mapping of gpa */
+};
+
+struct guest_mem {
+    struct mem_region r[MEM_MAX_REGIONS];
+    int nr;
+    uint64_t ram_size; /* total RAM bytes, all regions */
+};
+
+/* Map ram_size bytes of anonymous memory (lazily: untouched pages cost no
+ * RSS). Returns 0, or -1 with errno set. */
+int mem_init(struct guest_mem *m, uint64_t ram_size);
+void mem_free(struct guest_mem *m);
+
+/* THE guest-memory helper: a host pointer to [gpa, gpa+len) or NULL when any
+ * byte of it is outside one RAM region (overflow-safe). len 0 is allowed. */
+void *guest_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* Copy helpers built on guest_ptr; return 0 or -1 when out of bounds. */
+int guest_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len);
+int guest_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len);
+
+/* Parse a size such as "512M", "64K", "1G", "4096" into bytes.
+ * Returns 0, or -1 for anything malformed or overflowing. */
+int mem_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,38 @@
+/* stats.h - counters behind --stats (exits per reason and per port or MMIO
+ * address) and the --trace line printer. */
+#ifndef MINI_KVM_STATS_H
+#define MINI_KVM_STATS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct kvm_run;
+
+#define STATS_REASONS 64
+#define STATS_ADDRS 64
+
+struct stats_addr {
+    uint64_t addr;      /* port or guest-physical address */
+    uint64_t count;
+    int mmio;           /* 0 port, 1 MMIO */
+};
+
+struct stats {
+    pthread_mutex_t lock;
+    uint64_t reason[STATS_REASONS];
+    struct stats_addr addr[STATS_ADDRS];
+    uint64_t other_addrs;   /* accesses to addresses beyond the table */
+};
+
+void stats_init(struct stats *s);
+/* Count one exit (called by the vCPU loop for every exit). */
+void stats_count(struct stats *s, const struct kvm_run *run);
+/* Print the table on stderr under a "[name]" heading. */
+void stats_print(struct stats *s, const char *name);
+
+/* Name of a KVM exit reason, e.g. "IO", "MMIO", "HLT". */
+const char *exit_reason_name(uint32_t reason);
+/* Print one --trace line for this exit to stderr. */
+void trace_exit(const char *name, int cpu, const struct kvm_run *run);
+
+#endif

@@ -1,0 +1,97 @@
+/* util.c - error reporting, file reading and small parsers used by every
+ * module. Kept tiny on purpose; anything device-specific lives elsewhere. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void errorf(const char *fmt, ...)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof(buf), PROG ": ");
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 2;
+    buf[n++] = '\n';
+    ssize_t w = write(2, buf, (size_t)n);
+    (void)w;
+}
+
+uint8_t *read_file(const char *path, const char *what, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        errorf("%s: cannot open %s: %s", path, what, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        errorf("%s: cannot stat %s: %s", path, what, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    const char *bad = S_ISDIR(st.st_mode) ? "is a directory"
+                    : !S_ISREG(st.st_mode) ? "is not a regular file"
+                    : st.st_size == 0 ? "is empty" : NULL;
+    if (!bad && (uint64_t)st.st_size > max)
+        bad = "is too large";
+    if (bad) {
+        errorf("%s: %s %s", path, what, bad);
+        close(fd);
+        return NULL;
+    }
+    size_t n = (size_t)st.st_size, got = 0;
+    uint8_t *buf = malloc(n);
+    if (!buf) {
+        errorf("%s: out of memory reading %s", path, what);
+        close(fd);
+        return NULL;
+    }
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            errorf("%s: cannot read %s: %s", path, what, r ? strerror(errno) : "short read");
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *len = n;
+    return buf;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p) {
+        errorf("out of memory");
+        abort();
+    }
+    return p;
+}
+
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,221 @@
+/* vcpu.c - a vCPU's thread: KVM_RUN, then turn each exit into a bus access
+ * or a stop. The loop stays small: devices live behind the bus. */
+#include "vcpu.h"
+#include "arch/hostcheck.h"
+#include "kvm.h"
+#include "util.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct vcpu *vcpu_create(struct vm *vm, int id)
+{
+    struct vcpu *c = xcalloc(1, sizeof(*c));
+    c->vm = vm;
+    c->id = id;
+    c->fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
+    if (c->fd < 0) {
+        errorf("%s: KVM_CREATE_VCPU %d: %s", vm->name, id, strerror(errno));
+        free(c);
+        return NULL;
+    }
+    c->run = mmap(NULL, (size_t)vm->kvm->run_size, PROT_READ | PROT_WRITE,
+                  MAP_SHARED, c->fd, 0);
+    if (c->run == MAP_FAILED) {
+        errorf("%s: mmap of vCPU %d run area: %s", vm->name, id, strerror(errno));
+        close(c->fd);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void vcpu_destroy(struct vcpu *c)
+{
+    if (!c)
+        return;
+    munmap(c->run, (size_t)c->vm->kvm->run_size);
+    close(c->fd);
+    free(c);
+}
+
+struct kvm_regs *vcpu_regs(struct vcpu *c)
+{
+    if (!c->regs_valid) {
+        if (ioctl(c->fd, KVM_GET_REGS, &c->regs) < 0) {
+            errorf("%s: KVM_GET_REGS: %s", c->vm->name, strerror(errno));
+            return NULL;
+        }
+        c->regs_valid = true;
+    }
+    return &c->regs;
+}
+
+void vcpu_regs_dirty(struct vcpu *c)
+{
+    c->regs_dirty = true;
+}
+
+int vcpu_get_sregs(struct vcpu *c, struct kvm_sregs *s)
+{
+    if (ioctl(c->fd, KVM_GET_SREGS, s) < 0) {
+        errorf("%s: KVM_GET_SREGS: %s", c->vm->name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa)
+{
+    struct kvm_translation t = { .linear_address = lin };
+    if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+        return -1;
+    *gpa = t.physical_address;
+    return 0;
+}
+
+/* One KVM_EXIT_IO: `count` elements of `size` bytes each (count > 1 for
+ * rep ins/outs), all in the run page at data_offset. */
+static int handle_io(struct vcpu *c)
+{
+    struct kvm_run *run = c->run;
+    uint64_t total = (uint64_t)run->io.size * run->io.count;
+    if (run->io.data_offset > (uint64_t)c->vm->kvm->run_size ||
+        total > (uint64_t)c->vm->kvm->run_size - run->io.data_offset) {
+        errorf("%s: malformed I/O exit (port 0x%x count %u)", c->vm->name,
+               run->io.port, run->io.count);
+        vm_stop(c->vm, VM_EXIT_FAULT);
+        return IO_STOP;
+    }
+    uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    for (uint32_t i = 0; i < run->io.count; i++) {
+        struct io_req req = {
+            .addr = run->io.port,
+            .data = data + (size_t)i * run->io.size,
+            .len = run->io.size,
+            .write = run->io.direction == KVM_EXIT_IO_OUT,
+            .cpu = c,
+        };
+        if (bus_access(&c->vm->pio, &req) == IO_STOP)
+            return IO_STOP;
+    }
+    return IO_OK;
+}
+
+static int handle_mmio(struct vcpu *c)
+{
+    struct kvm_run *run = c->run;
+    struct io_req req = {
+        .addr = run->mmio.phys_addr,
+        .data = run->mmio.data,
+        .len = run->mmio.len > 8 ? 8 : run->mmio.len,
+        .write = run->mmio.is_write,
+        .cpu = c,
+    };
+    return bus_access(&c->vm->mmio, &req) == IO_STOP ? IO_STOP : IO_OK;
+}
+
+static int fault(struct vcpu *c, const char *reason)
+{
+    vcpu_dump(c, reason);
+    vm_stop(c->vm, VM_EXIT_FAULT);
+    return IO_STOP;
+}
+
+static int handle_system_event(struct vcpu *c)
+{
+    switch (c->run->system_event.type) {
+    case KVM_SYSTEM_EVENT_SHUTDOWN:
+        vm_stop(c->vm, 0);
+        return IO_STOP;
+    case KVM_SYSTEM_EVENT_RESET:
+        c->vm->reset_requested = true;
+        vm_stop(c->vm, 0);
+        return IO_STOP;
+    default:
+        return fault(c, "unexpected system event");
+    }
+}
+
+/* Returns IO_OK to run the guest again, IO_STOP to leave the loop. */
+static int handle_exit(struct vcpu *c)
+{
+    struct kvm_run *run = c->run;
+    char why[128];
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        return handle_io(c);
+    case KVM_EXIT_MMIO:
+        return handle_mmio(c);
+    case KVM_EXIT_HLT:
+        /* Only without an in-kernel irqchip: nothing can wake the CPU, so
+         * a halted teaching guest is finished. */
+        vm_stop(c->vm, 0);
+        return IO_STOP;
+    case KVM_EXIT_INTR:
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+        return IO_OK;
+    case KVM_EXIT_SYSTEM_EVENT:
+        return handle_system_event(c);
+    case KVM_EXIT_SHUTDOWN:
+        if (hostcheck_explain_fault(c)) {
+            vm_stop(c->vm, VM_EXIT_FAULT);
+            return IO_STOP;
+        }
+        return fault(c, "triple fault (KVM_EXIT_SHUTDOWN)");
+    case KVM_EXIT_FAIL_ENTRY:
+        snprintf(why, sizeof(why), "VM entry failed (hardware reason 0x%llx)",
+                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        return fault(c, why);
+    case KVM_EXIT_INTERNAL_ERROR:
+        snprintf(why, sizeof(why), "KVM internal error (suberror %u%s)",
+                 run->internal.suberror,
+                 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+                     ? ": instruction emulation failed" : "");
+        return fault(c, why);
+    default:
+        snprintf(why, sizeof(why), "unhandled exit reason %u (%s)",
+                 run->exit_reason, exit_reason_name(run->exit_reason));
+        return fault(c, why);
+    }
+}
+
+void *vcpu_thread(void *arg)
+{
+    struct vcpu *c = arg;
+    struct vm *vm = c->vm;
+    bool trace = vm->trace;
+    while (!atomic_load(&vm->stopping)) {
+        if (c->regs_dirty) {
+            if (ioctl(c->fd, KVM_SET_REGS, &c->regs) < 0) {
+                errorf("%s: KVM_SET_REGS: %s", vm->name, strerror(errno));
+                vm_stop(vm, VM_EXIT_FAULT);
+                break;
+            }
+            c->regs_dirty = false;
+        }
+        c->regs_valid = false;
+        if (ioctl(c->fd, KVM_RUN, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                c->run->immediate_exit = 0;
+                continue;
+            }
+            errorf("%s: KVM_RUN: %s", vm->name, strerror(errno));
+            vm_stop(vm, VM_EXIT_FAULT);
+            break;
+        }
+        stats_count(&vm->stats, c->run);
+        if (trace)
+            trace_exit(vm->name, c->id, c->run);
+        if (handle_exit(c) == IO_STOP)
+            break;
+    }
+    return NULL;
+}

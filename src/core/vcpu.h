@@ -1,0 +1,43 @@
+/* vcpu.h - one virtual CPU: its fd, the shared kvm_run page, a register
+ * cache, and the exit loop that runs on the vCPU's own thread. */
+#ifndef MINI_KVM_VCPU_H
+#define MINI_KVM_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+struct vcpu {
+    struct vm *vm;
+    int id;
+    int fd;
+    struct kvm_run *run;
+    pthread_t thread;
+    struct kvm_regs regs;       /* valid when regs_valid */
+    bool regs_valid, regs_dirty;
+};
+
+struct vcpu *vcpu_create(struct vm *vm, int id);
+void vcpu_destroy(struct vcpu *c);
+
+/* The exit loop; runs until the VM stops. */
+void *vcpu_thread(void *arg);
+
+/* Register access for devices (hypercalls). vcpu_regs fetches once per exit;
+ * after changing them call vcpu_regs_dirty so they are written back before
+ * the next KVM_RUN. Return NULL / -1 on ioctl failure (reported). */
+struct kvm_regs *vcpu_regs(struct vcpu *c);
+void vcpu_regs_dirty(struct vcpu *c);
+int vcpu_get_sregs(struct vcpu *c, struct kvm_sregs *s);
+
+/* Translate a guest linear address to guest-physical for [lin, lin+len)
+ * that must not cross a page; uses KVM_TRANSLATE. Returns 0 or -1. */
+int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa);
+
+/* Print the register and segment dump with a one-line reason on stderr. */
+void vcpu_dump(struct vcpu *c, const char *reason);
+
+#endif

@@ -1,0 +1,174 @@
+/* vm.c - create a VM with its RAM, run its vCPUs on threads, and stop it
+ * from any thread. Devices hang off the VM's two buses. */
+#include "vm.h"
+#include "kvm.h"
+#include "util.h"
+#include "vcpu.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Addresses KVM needs for its own use on Intel hosts, outside guest RAM. */
+#define VMM_TSS_ADDR      0xFFFBD000ULL
+#define VMM_IDENTITY_ADDR 0xFFFBC000ULL
+
+int vm_create(struct vm *vm, struct kvm_host *kvm, const char *name, uint64_t ram)
+{
+    memset(vm, 0, sizeof(*vm));
+    vm->name = name;
+    vm->kvm = kvm;
+    vm->fd = -1;
+    bus_init(&vm->pio, "port");
+    bus_init(&vm->mmio, "mmio");
+    stats_init(&vm->stats);
+    atomic_init(&vm->stopping, false);
+
+    vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+    if (vm->fd < 0) {
+        errorf("%s: KVM_CREATE_VM: %s", name, strerror(errno));
+        return -1;
+    }
+    if (mem_init(&vm->mem, ram) < 0) {
+        errorf("%s: cannot allocate %llu bytes of guest RAM: %s", name,
+               (unsigned long long)ram, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < vm->mem.nr; i++) {
+        struct kvm_userspace_memory_region r = {
+            .slot = (uint32_t)i,
+            .guest_phys_addr = vm->mem.r[i].gpa,
+            .memory_size = vm->mem.r[i].size,
+            .userspace_addr = (uint64_t)(uintptr_t)vm->mem.r[i].host,
+        };
+        if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+            errorf("%s: KVM_SET_USER_MEMORY_REGION: %s", name, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int vm_create_irqchip(struct vm *vm)
+{
+    if (!vm->kvm->irqchip) {
+        errorf("%s: this host's KVM has no in-kernel irqchip (KVM_CAP_IRQCHIP)", vm->name);
+        return -1;
+    }
+    if (vm->kvm->tss_addr && ioctl(vm->fd, KVM_SET_TSS_ADDR, VMM_TSS_ADDR) < 0) {
+        errorf("%s: KVM_SET_TSS_ADDR: %s", vm->name, strerror(errno));
+        return -1;
+    }
+    uint64_t ident = VMM_IDENTITY_ADDR;
+    if (ioctl(vm->fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 && errno != EINVAL) {
+        errorf("%s: KVM_SET_IDENTITY_MAP_ADDR: %s", vm->name, strerror(errno));
+        return -1;
+    }
+    if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+        errorf("%s: KVM_CREATE_IRQCHIP: %s", vm->name, strerror(errno));
+        return -1;
+    }
+    vm->irqchip = true;
+    if (vm->kvm->pit) {
+        struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+        if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0) {
+            errorf("%s: KVM_CREATE_PIT2: %s", vm->name, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int vm_add_cpus(struct vm *vm, int ncpus)
+{
+    if (ncpus > vm->kvm->max_vcpus || ncpus > VM_MAX_CPUS) {
+        errorf("%s: %d vCPUs requested, this host allows %d", vm->name, ncpus,
+               vm->kvm->max_vcpus < VM_MAX_CPUS ? vm->kvm->max_vcpus : VM_MAX_CPUS);
+        return -1;
+    }
+    for (int i = 0; i < ncpus; i++) {
+        vm->cpus[i] = vcpu_create(vm, i);
+        if (!vm->cpus[i])
+            return -1;
+        vm->ncpus = i + 1;
+    }
+    return 0;
+}
+
+static void kick_handler(int sig)
+{
+    (void)sig;  /* only interrupts KVM_RUN (EINTR) */
+}
+
+void vm_start(struct vm *vm)
+{
+    struct sigaction sa = { 0 };
+    sa.sa_handler = kick_handler;
+    sigaction(SIGUSR1, &sa, NULL);
+    for (int i = 0; i < vm->ncpus; i++) {
+        int e = pthread_create(&vm->cpus[i]->thread, NULL, vcpu_thread, vm->cpus[i]);
+        if (e) {
+            errorf("%s: cannot start vCPU %d thread: %s", vm->name, i, strerror(e));
+            vm_stop(vm, VM_EXIT_FAULT);
+            break;
+        }
+        vm->started++;
+    }
+}
+
+int vm_wait(struct vm *vm)
+{
+    for (int i = 0; i < vm->started; i++)
+        pthread_join(vm->cpus[i]->thread, NULL);
+    vm->started = 0;
+    return vm->exit_status;
+}
+
+void vm_stop(struct vm *vm, int status)
+{
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&vm->stopping, &expected, true))
+        return;     /* someone else stopped it first: keep their status */
+    vm->exit_status = status;
+    for (int i = 0; i < vm->ncpus; i++) {
+        struct vcpu *c = vm->cpus[i];
+        c->run->immediate_exit = 1;
+        if (c->thread && !pthread_equal(c->thread, pthread_self()))
+            pthread_kill(c->thread, SIGUSR1);
+    }
+}
+
+void vm_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+    if (vm->fd < 0 || !vm->irqchip)
+        return;
+    struct kvm_irq_level irq = { .irq = gsi, .level = level };
+    if (ioctl(vm->fd, KVM_IRQ_LINE, &irq) < 0)
+        errorf("%s: KVM_IRQ_LINE gsi %u: %s", vm->name, gsi, strerror(errno));
+}
+
+void *vm_own(struct vm *vm, void *p)
+{
+    if (vm->nowned == VM_MAX_OWNED) {
+        errorf("%s: too many devices", vm->name);
+        abort();
+    }
+    vm->owned[vm->nowned++] = p;
+    return p;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    for (int i = 0; i < vm->ncpus; i++)
+        vcpu_destroy(vm->cpus[i]);
+    for (int i = 0; i < vm->nowned; i++)
+        free(vm->owned[i]);
+    mem_free(&vm->mem);
+    if (vm->fd >= 0)
+        close(vm->fd);
+    vm->fd = -1;
+}

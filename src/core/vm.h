@@ -1,0 +1,77 @@
+/* vm.h - one virtual machine: its KVM fd, RAM, port and MMIO buses, vCPUs,
+ * devices and the stop state that every thread of the VM agrees on. */
+#ifndef MINI_KVM_VM_H
+#define MINI_KVM_VM_H
+
+#include "bus.h"
+#include "mem.h"
+#include "stats.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+struct kvm_host;
+struct console_port;
+struct vcpu;
+struct options;
+
+#define VM_MAX_CPUS 64
+#define VM_MAX_OWNED 32
+
+/* Exit status used when mini-kvm itself stops a guest (fault, bad exit). */
+#define VM_EXIT_FAULT 1
+
+struct vm {
+    const char *name;           /* guest name: file name without extension */
+    int index;                  /* position on the command line */
+    const struct options *opt;
+    struct kvm_host *kvm;
+    int fd;                     /* KVM_CREATE_VM */
+    struct guest_mem mem;
+    struct bus pio, mmio;
+    struct vcpu *cpus[VM_MAX_CPUS];
+    int ncpus;
+    int started;                /* vCPU threads running */
+    bool irqchip;               /* in-kernel PIC/IOAPIC/LAPIC created */
+    bool trace;                 /* --trace: print every exit */
+    struct console_port *con;   /* this guest's console (output, input) */
+    struct stats stats;         /* --stats counters */
+
+    atomic_bool stopping;       /* set once; every vCPU leaves its loop */
+    int exit_status;            /* meaningful once stopping */
+    bool reset_requested;       /* guest asked for a reboot */
+
+    void *owned[VM_MAX_OWNED];  /* device state freed by vm_destroy */
+    int nowned;
+};
+
+/* Create the VM and its RAM (registered with KVM). Returns 0 or -1 after
+ * printing a reason. */
+int vm_create(struct vm *vm, struct kvm_host *kvm, const char *name, uint64_t ram);
+
+/* In-kernel interrupt controllers and PIT (for kernels; not for flat
+ * binaries, which have no interrupts). */
+int vm_create_irqchip(struct vm *vm);
+
+/* Add ncpus vCPUs (created, not yet running). */
+int vm_add_cpus(struct vm *vm, int ncpus);
+
+/* Start every vCPU on its own thread; vm_wait joins them and returns the
+ * VM's exit status. */
+void vm_start(struct vm *vm);
+int vm_wait(struct vm *vm);
+
+/* Ask the VM to stop with `status` (the first caller wins) and kick every
+ * vCPU out of KVM_RUN. Safe from any thread. */
+void vm_stop(struct vm *vm, int status);
+
+/* Raise or lower an interrupt line (KVM_IRQ_LINE); errors are reported. */
+void vm_irq_line(struct vm *vm, unsigned gsi, int level);
+
+/* Hand device state to the VM so vm_destroy frees it. Returns p. */
+void *vm_own(struct vm *vm, void *p);
+
+void vm_destroy(struct vm *vm);
+
+#endif

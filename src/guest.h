@@ -1,0 +1,26 @@
+/* guest.h - turning one command-line guest into a ready VM: memory size,
+ * loader, CPU mode, devices. main.c only creates, starts and waits. */
+#ifndef MINI_KVM_GUEST_H
+#define MINI_KVM_GUEST_H
+
+#include "cli.h"
+#include "core/console.h"
+#include "core/vm.h"
+
+struct kvm_host;
+
+struct guest {
+    struct vm vm;
+    struct console_port port;
+    char name[64];
+};
+
+/* A teaching guest from a flat binary (opt->mode decides real or long). */
+int guest_setup_flat(struct guest *g, struct kvm_host *kvm, const struct options *opt,
+                     const char *path, int index, struct console *con);
+
+/* A kernel (-k): ELF64 (teaching OS) or Linux bzImage, with the PC platform. */
+int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct options *opt,
+                       struct console *con);
+
+#endif

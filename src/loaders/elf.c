@@ -1,0 +1,98 @@
+/* elf.c - ELF64 kernel loader (our teaching OS): every header field is
+ * checked against the file and every segment against guest RAM. */
+#include "loader.h"
+#include "core/util.h"
+#include "core/vm.h"
+
+#include <elf.h>
+#include <string.h>
+
+#define BOOT_AREA_END 0x8000    /* GDT, page tables, boot info: VMM's */
+
+bool elf_is_elf(const uint8_t *img, size_t len)
+{
+    return len >= SELFMAG && memcmp(img, ELFMAG, SELFMAG) == 0;
+}
+
+static const char *check_header(const Elf64_Ehdr *h, size_t len)
+{
+    if (len < sizeof(*h))
+        return "truncated ELF header";
+    if (h->e_ident[EI_CLASS] != ELFCLASS64)
+        return "not a 64-bit ELF file";
+    if (h->e_ident[EI_DATA] != ELFDATA2LSB)
+        return "not a little-endian ELF file";
+    if (h->e_machine != EM_X86_64)
+        return "ELF file is not for x86-64";
+    if (h->e_type != ET_EXEC)
+        return "ELF file is not an executable (ET_EXEC)";
+    if (h->e_phentsize != sizeof(Elf64_Phdr) || h->e_phnum == 0)
+        return "ELF file has no usable program headers";
+    if (h->e_phoff > len || (uint64_t)h->e_phnum * sizeof(Elf64_Phdr) > len - h->e_phoff)
+        return "program headers lie outside the file (truncated?)";
+    return NULL;
+}
+
+static int load_segment(struct vm *vm, const Elf64_Phdr *p, const uint8_t *img,
+                        size_t len, const char *path)
+{
+    if (p->p_offset > len || p->p_filesz > len - p->p_offset) {
+        errorf("%s: segment at offset 0x%llx lies outside the file (truncated?)", path,
+               (unsigned long long)p->p_offset);
+        return -1;
+    }
+    if (p->p_filesz > p->p_memsz) {
+        errorf("%s: segment file size exceeds its memory size", path);
+        return -1;
+    }
+    if (p->p_paddr < BOOT_AREA_END) {
+        errorf("%s: segment at 0x%llx overlaps the boot area below 0x%x", path,
+               (unsigned long long)p->p_paddr, BOOT_AREA_END);
+        return -1;
+    }
+    uint8_t *dst = guest_ptr(&vm->mem, p->p_paddr, p->p_memsz);
+    if (!dst) {
+        errorf("%s: segment 0x%llx+0x%llx does not fit in guest RAM (try -m)", path,
+               (unsigned long long)p->p_paddr, (unsigned long long)p->p_memsz);
+        return -1;
+    }
+    memcpy(dst, img + p->p_offset, p->p_filesz);
+    memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz);
+    return 0;
+}
+
+int elf_load(struct vm *vm, const uint8_t *img, size_t len, const char *path,
+             struct boot_entry *e)
+{
+    Elf64_Ehdr h;
+    const char *bad = len < sizeof(h) ? "truncated ELF header" : NULL;
+    if (!bad) {
+        memcpy(&h, img, sizeof(h));     /* img may be unaligned */
+        bad = check_header(&h, len);
+    }
+    if (bad) {
+        errorf("%s: %s", path, bad);
+        return -1;
+    }
+    int loaded = 0;
+    for (unsigned i = 0; i < h.e_phnum; i++) {
+        Elf64_Phdr p;
+        memcpy(&p, img + h.e_phoff + (size_t)i * sizeof(p), sizeof(p));
+        if (p.p_type != PT_LOAD || p.p_memsz == 0)
+            continue;
+        if (load_segment(vm, &p, img, len, path))
+            return -1;
+        loaded++;
+    }
+    if (!loaded || !guest_ptr(&vm->mem, h.e_entry, 1) || h.e_entry < BOOT_AREA_END) {
+        errorf("%s: %s", path, loaded ? "entry point outside guest RAM" : "no loadable segment");
+        return -1;
+    }
+    struct mkvm_boot_info bi = { .magic = MKVM_BOOT_MAGIC, .version = 1,
+                                 .ram_size = vm->mem.r[0].size, .ncpus = 1 };
+    if (guest_write(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi)))
+        return -1;
+    *e = (struct boot_entry){ .long_mode = true, .rip = h.e_entry,
+                              .rsp = LONG_STACK_TOP, .rdi = ELF_BOOT_INFO };
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* loader.h - what every loader hands back: where and how a vCPU starts.
+ * Loaders only place bytes in guest RAM; arch/ code sets the CPU state. */
+#ifndef MINI_KVM_LOADER_H
+#define MINI_KVM_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+struct boot_entry {
+    bool long_mode;         /* false: real mode at seg:ip */
+    uint16_t seg, ip, sp;   /* real mode */
+    uint64_t rip, rsp, rsi, rdi; /* long mode */
+};
+
+/* Real-mode flat binary: GPA 0x10000, CS=DS=ES=SS=0x1000, IP=0, SP=0xFFFE. */
+#define FLAT_REAL_SEG   0x1000
+#define FLAT_REAL_MAX   0xF000      /* 60 KiB: the segment's top 4 KiB is stack */
+/* Long-mode flat binary: GPA 0x100000, RSP=0x80000, RDI = RAM size. */
+#define FLAT_LONG_ADDR  0x100000
+#define LONG_STACK_TOP  0x80000
+
+int flat_load_real(struct vm *vm, const uint8_t *img, size_t len, const char *path,
+                   struct boot_entry *e);
+int flat_load_long(struct vm *vm, const uint8_t *img, size_t len, const char *path,
+                   struct boot_entry *e);
+
+/* ELF64 x86-64 executable: PT_LOAD segments at p_paddr, entry e_entry in
+ * long mode, RDI = boot info at ELF_BOOT_INFO (docs/architecture.md). */
+#define ELF_BOOT_INFO 0x7000
+#define MKVM_BOOT_MAGIC 0x4D4B564D  /* "MKVM" */
+struct mkvm_boot_info {
+    uint32_t magic, version;
+    uint64_t ram_size;      /* RAM bytes from GPA 0 (below the 3 GiB hole) */
+    uint64_t cmdline;       /* GPA of a NUL-terminated string, or 0 */
+    uint32_t ncpus, nvirtio;
+    struct { uint64_t base; uint32_t gsi, pad; } virtio[4];
+};
+bool elf_is_elf(const uint8_t *img, size_t len);
+int elf_load(struct vm *vm, const uint8_t *img, size_t len, const char *path,
+             struct boot_entry *e);
+
+#endif

@@ -1,0 +1,88 @@
+/* main.c - mini-kvm's entry: parse the command line, build one VM per guest,
+ * run them all concurrently and combine their exit statuses. */
+#include "cli.h"
+#include "guest.h"
+#include "arch/hostcheck.h"
+#include "core/kvm.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERSION "0.1.0"
+
+static void quit_vm(void *arg)
+{
+    vm_stop(arg, 0);
+}
+
+/* Start every guest, wait for all; status = first failing guest's. */
+static int run_all(struct guest *g, int n, const struct options *opt)
+{
+    for (int i = 0; i < n; i++)
+        vm_start(&g[i].vm);
+    int status = 0;
+    for (int i = 0; i < n; i++) {
+        int s = vm_wait(&g[i].vm);
+        console_flush(&g[i].port);
+        if (s && !status)
+            status = s;
+    }
+    if (opt->stats)
+        for (int i = 0; i < n; i++)
+            stats_print(&g[i].vm.stats, g[i].name);
+    return status;
+}
+
+static int run(const struct options *opt)
+{
+    struct kvm_host kvm;
+    if (kvm_host_open(&kvm))
+        return 1;
+    if (opt->check_host)
+        return hostcheck_report(&kvm);
+
+    int n = opt->kernel ? 1 : opt->nguests;
+    struct guest *g = xcalloc((size_t)n, sizeof(*g));
+    struct console con;
+    console_init(&con, n > 1);
+    int status = 1;
+    for (int i = 0; i < n; i++) {
+        int r = opt->kernel ? guest_setup_kernel(&g[i], &kvm, opt, &con)
+                            : guest_setup_flat(&g[i], &kvm, opt, opt->guests[i], i, &con);
+        if (r) {
+            for (int j = 0; j <= i; j++)
+                vm_destroy(&g[j].vm);
+            free(g);
+            return 1;
+        }
+    }
+    if (opt->kernel)
+        console_raw(&con, quit_vm, &g[0].vm);
+    status = run_all(g, n, opt);
+    console_restore();
+    for (int i = 0; i < n; i++)
+        vm_destroy(&g[i].vm);
+    free(g);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    char err[512];
+    if (cli_parse(argc, argv, &opt, err, sizeof(err))) {
+        errorf("%s", err);
+        return 2;
+    }
+    if (opt.help) {
+        fputs(cli_usage, stdout);
+        return 0;
+    }
+    if (opt.version) {
+        printf("mini-kvm %s\n", VERSION);
+        return 0;
+    }
+    return run(&opt);
+}
