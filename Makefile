@@ -55,7 +55,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do timeout 60 $$t; done
 
-check: all unit
+# Every source must also compile cleanly with clang (gcc builds the binary).
+clang-check:
+	@set -e; for f in $(SRCS); do clang $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only $$f; done
+	@echo "clang: $(words $(SRCS)) files clean"
+
+check: all clang-check unit
 	tests/run-integration
 
 run: all
@@ -65,5 +70,5 @@ clean:
 	rm -rf $(BUILD) mini-kvm $(GUESTS)
 	@if [ -f os/Makefile ]; then $(MAKE) -C os clean; fi
 
-.PHONY: all os unit check run clean
+.PHONY: all os unit clang-check check run clean
 -include $(OBJS:.o=.d)

@@ -108,18 +108,23 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errlen
     o->cpus = 1;
     optind = 0;   /* reset getopt, including GNU's internal state */
     opterr = 0;   /* we print our own messages */
-    int c, idx;
+    int c, idx = -1;
     while ((c = getopt_long(argc, argv, ":k:i:p:c:m:hV", longopts, &idx)) != -1) {
-        const char *opt = argv[optind - 1];
-        if (c == '?') {
-            if (optopt)
-                FAIL("unknown option '-%c' (see --help)", optopt);
+        char opt[48];   /* the option as the user wrote it, without a value */
+        if (idx >= 0)
+            snprintf(opt, sizeof(opt), "--%s", longopts[idx].name);
+        else if ((c == '?' || c == ':') && !strncmp(argv[optind - 1], "--", 2))
+            snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(argv[optind - 1], "="),
+                     argv[optind - 1]);
+        else if (c == '?' || c == ':')
+            snprintf(opt, sizeof(opt), "-%c", optopt);
+        else
+            snprintf(opt, sizeof(opt), "-%c", c);
+        idx = -1;
+        if (c == '?')
             FAIL("unknown option '%s' (see --help)", opt);
-        }
         if (c == ':')
             FAIL("option '%s' needs an argument (see --help)", opt);
-        if (optarg && strncmp(opt, "--", 2) == 0 && strchr(opt, '='))
-            opt = longopts[idx].name;  /* --mem=12X: name it without the value */
         if (parse_one(c, optarg, opt, o, err, errlen))
             return -1;
     }

@@ -72,6 +72,16 @@ int vcpu_get_sregs(struct vcpu *c, struct kvm_sregs *s)
     return 0;
 }
 
+const struct kvm_sregs *vcpu_sregs(struct vcpu *c)
+{
+    if (!c->sregs_valid) {
+        if (vcpu_get_sregs(c, &c->sregs))
+            return NULL;
+        c->sregs_valid = true;
+    }
+    return &c->sregs;
+}
+
 int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa)
 {
     struct kvm_translation t = { .linear_address = lin };
@@ -83,7 +93,7 @@ int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa)
 
 /* One KVM_EXIT_IO: `count` elements of `size` bytes each (count > 1 for
  * rep ins/outs), all in the run page at data_offset. */
-static int handle_io(struct vcpu *c)
+int vcpu_dispatch_io(struct vcpu *c)
 {
     struct kvm_run *run = c->run;
     uint64_t total = (uint64_t)run->io.size * run->io.count;
@@ -151,7 +161,7 @@ static int handle_exit(struct vcpu *c)
     char why[128];
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
-        return handle_io(c);
+        return vcpu_dispatch_io(c);
     case KVM_EXIT_MMIO:
         return handle_mmio(c);
     case KVM_EXIT_HLT:
@@ -201,7 +211,7 @@ void *vcpu_thread(void *arg)
             }
             c->regs_dirty = false;
         }
-        c->regs_valid = false;
+        c->regs_valid = c->sregs_valid = false;
         if (ioctl(c->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 c->run->immediate_exit = 0;

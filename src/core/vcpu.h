@@ -17,7 +17,8 @@ struct vcpu {
     struct kvm_run *run;
     pthread_t thread;
     struct kvm_regs regs;       /* valid when regs_valid */
-    bool regs_valid, regs_dirty;
+    struct kvm_sregs sregs;     /* valid when sregs_valid (read-only cache) */
+    bool regs_valid, regs_dirty, sregs_valid;
 };
 
 struct vcpu *vcpu_create(struct vm *vm, int id);
@@ -32,6 +33,12 @@ void *vcpu_thread(void *arg);
 struct kvm_regs *vcpu_regs(struct vcpu *c);
 void vcpu_regs_dirty(struct vcpu *c);
 int vcpu_get_sregs(struct vcpu *c, struct kvm_sregs *s);
+/* Cached KVM_GET_SREGS for this exit (NULL on failure, reported). */
+const struct kvm_sregs *vcpu_sregs(struct vcpu *c);
+
+/* Dispatch the KVM_EXIT_IO in c->run through the port bus, element by
+ * element for string I/O. Returns IO_OK or IO_STOP. */
+int vcpu_dispatch_io(struct vcpu *c);
 
 /* Translate a guest linear address to guest-physical for [lin, lin+len)
  * that must not cross a page; uses KVM_TRANSLATE. Returns 0 or -1. */

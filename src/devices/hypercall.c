@@ -22,11 +22,11 @@ const char *hc_name(unsigned func)
 /* Is the guest in long mode? Real-mode guests use 16-bit registers and DS. */
 static bool long_mode(struct vcpu *c, uint64_t *ds_base)
 {
-    struct kvm_sregs s;
-    if (vcpu_get_sregs(c, &s))
+    const struct kvm_sregs *s = vcpu_sregs(c);
+    if (!s)
         return false;
-    *ds_base = s.ds.base;
-    return s.efer & (1u << 10);     /* EFER.LMA */
+    *ds_base = s->ds.base;
+    return s->efer & (1u << 10);    /* EFER.LMA */
 }
 
 /* Guest buffer (seg:off in real mode, virtual in long mode) -> host pointer,

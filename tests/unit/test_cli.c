@@ -1,0 +1,120 @@
+/* test_cli.c - unit tests for command-line parsing: options in any order,
+ * every number validated, every error naming the argument at fault. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "cli.h"
+
+static int parse(struct options *o, char *err, const char *const *args)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = "mini-kvm";
+    for (; *args; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    err[0] = 0;
+    return cli_parse(argc, argv, o, err, 256);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_guests_any_order(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("a.bin", "--trace", "b.bin", "-m", "2M", "--mode", "long")), 0);
+    assert_int_equal(o.nguests, 2);
+    assert_string_equal(o.guests[0], "a.bin");
+    assert_string_equal(o.guests[1], "b.bin");
+    assert_true(o.trace);
+    assert_int_equal(o.mem, 2 << 20);
+    assert_int_equal(o.mode, MODE_LONG);
+}
+
+static void test_kernel(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("-p", "console=ttyS0 quiet", "-k", "vmlinuz", "-c", "4",
+                                         "--initrd=initrd.gz", "--disk", "d.img", "--mem=1G")), 0);
+    assert_string_equal(o.kernel, "vmlinuz");
+    assert_string_equal(o.initrd, "initrd.gz");
+    assert_string_equal(o.cmdline, "console=ttyS0 quiet");
+    assert_int_equal(o.cpus, 4);
+    assert_int_equal(o.ndisks, 1);
+    assert_int_equal(o.mem, 1 << 30);
+}
+
+static void expect_error(const char *const *args, const char *needle)
+{
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, args), -1);
+    if (!strstr(err, needle))
+        fail_msg("error '%s' does not mention '%s'", err, needle);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error(ARGS("-m", "12X", "a.bin"), "12X");
+    expect_error(ARGS("--mem=12X", "a.bin"), "--mem");
+    expect_error(ARGS("-m", "1K", "a.bin"), "1K");
+    expect_error(ARGS("-m", "100G", "a.bin"), "100G");
+    expect_error(ARGS("-c", "0", "-k", "k"), "-c '0'");
+    expect_error(ARGS("-c", "65", "-k", "k"), "65");
+    expect_error(ARGS("-c", "2x", "-k", "k"), "2x");
+    expect_error(ARGS("--mode", "protected", "a.bin"), "protected");
+    expect_error(ARGS("--bogus", "a.bin"), "--bogus");
+    expect_error(ARGS("-z", "a.bin"), "-z");
+    expect_error(ARGS("a.bin", "-m"), "-m");
+    expect_error(ARGS("--trace"), "no guest");
+    expect_error(ARGS("-k", "vmlinuz", "a.bin"), "a.bin");
+    expect_error(ARGS("-i", "initrd", "a.bin"), "-i");
+    expect_error(ARGS("-c", "2", "a.bin"), "-c");
+}
+
+static void test_help_version(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("--help")), 0);
+    assert_true(o.help);
+    assert_int_equal(parse(&o, err, ARGS("-V")), 0);
+    assert_true(o.version);
+    assert_int_equal(parse(&o, err, ARGS("--check-host")), 0);
+    assert_true(o.check_host);
+    assert_non_null(strstr(cli_usage, "--mode"));
+}
+
+static void test_reentrant(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(parse(&o, err, ARGS("-m", "4M", "x.bin")), 0);
+        assert_int_equal(o.nguests, 1);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_guests_any_order),
+        cmocka_unit_test(test_kernel),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_help_version),
+        cmocka_unit_test(test_reentrant),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

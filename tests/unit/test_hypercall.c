@@ -1,0 +1,131 @@
+/* test_hypercall.c - unit tests for hypercall decoding on port 0x500 with a
+ * fake vCPU whose registers are preset (no KVM needed). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/console.h"
+#include "core/kvm.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "devices/hypercall.h"
+
+struct fixture {
+    struct kvm_host h;
+    struct vm vm;
+    struct vcpu c;
+    struct console con;
+    struct console_port port;
+    struct kvm_run run;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->vm.name = "t";
+    f->vm.kvm = &f->h;
+    f->vm.fd = -1;
+    bus_init(&f->vm.pio, "port");
+    assert_int_equal(mem_init(&f->vm.mem, 1 << 20), 0);
+    console_init(&f->con, true);          /* prefix mode: lines buffered */
+    console_port_init(&f->port, &f->con, "t", 0, false);
+    f->vm.con = &f->port;
+    f->c.vm = &f->vm;
+    f->c.run = &f->run;
+    f->c.regs_valid = f->c.sregs_valid = true;  /* real mode, DS base 0x10000 */
+    f->c.sregs.ds.base = 0x10000;
+    assert_int_equal(hypercall_create(&f->vm), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    mem_free(&f->vm.mem);
+    free(f);
+    return 0;
+}
+
+static int out(struct fixture *f, uint8_t al)
+{
+    uint8_t data[1] = { al };
+    struct io_req r = { .addr = HC_PORT, .data = data, .len = 1, .write = true, .cpu = &f->c };
+    return bus_access(&f->vm.pio, &r);
+}
+
+static void test_putchar_and_write(void **state)
+{
+    struct fixture *f = *state;
+    f->c.regs.rbx = 'A';
+    assert_int_equal(out(f, HC_PUTCHAR), IO_OK);
+    guest_write(&f->vm.mem, 0x10000 + 0x40, "bc", 2);
+    f->c.regs.rsi = 0x40;                   /* DS:SI */
+    f->c.regs.rcx = 0xABCD0002;             /* only CX counts in real mode */
+    assert_int_equal(out(f, HC_WRITE), IO_OK);
+    assert_int_equal(f->port.n, 3);
+    assert_memory_equal(f->port.line, "Abc", 3);
+}
+
+static void test_write_out_of_bounds(void **state)
+{
+    struct fixture *f = *state;
+    f->c.sregs.ds.base = (1 << 20) - 16;    /* buffer runs past the end of RAM */
+    f->c.regs.rsi = 0;
+    f->c.regs.rcx = 32;
+    assert_int_equal(out(f, HC_WRITE), IO_STOP);
+    assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
+}
+
+static void test_exit_code(void **state)
+{
+    struct fixture *f = *state;
+    f->c.regs.rbx = 0x1207;                 /* only BL counts */
+    assert_int_equal(out(f, HC_EXIT_CODE), IO_STOP);
+    assert_true(atomic_load(&f->vm.stopping));
+    assert_int_equal(f->vm.exit_status, 7);
+}
+
+static void test_version_nop(void **state)
+{
+    struct fixture *f = *state;
+    f->c.regs.rax = 0xFFFF0000;
+    assert_int_equal(out(f, HC_VERSION), IO_OK);
+    assert_int_equal(f->c.regs.rax, 0xFFFF0000 | HC_ABI_VERSION);
+    assert_true(f->c.regs_dirty);
+    assert_int_equal(out(f, HC_NOP), IO_OK);
+    assert_false(atomic_load(&f->vm.stopping));
+}
+
+static void test_unknown(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(out(f, 0x42), IO_STOP);
+    assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
+    assert_null(hc_name(0x42));
+    assert_string_equal(hc_name(HC_READLINE), "READLINE");
+}
+
+static void test_in_without_stdin(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t data[2] = { 0, 0 };
+    struct io_req r = { .addr = HC_PORT, .data = data, .len = 1, .write = false, .cpu = &f->c };
+    assert_int_equal(bus_access(&f->vm.pio, &r), IO_OK);
+    assert_int_equal(data[0], 0xFF);        /* not the stdin owner: end of input */
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_putchar_and_write), T(test_write_out_of_bounds), T(test_exit_code),
+        T(test_version_nop), T(test_unknown), T(test_in_without_stdin),
+    };
+    return cmocka_run_group_tests_name("hypercall", tests, NULL, NULL);
+}
