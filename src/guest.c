@@ -5,7 +5,10 @@
 #include "core/kvm.h"
 #include "core/util.h"
 #include "core/vcpu.h"
+#include "arch/hostcheck.h"
 #include "devices/hypercall.h"
+#include "loaders/bzimage.h"
+#include "platform.h"
 #include "loaders/loader.h"
 
 #include <stdio.h>
@@ -67,6 +70,64 @@ int guest_setup_flat(struct guest *g, struct kvm_host *kvm, const struct options
     return r;
 }
 
+/* Our teaching OS and other ELF64 kernels: boot info at 0x7000. */
+static int setup_elf(struct guest *g, const struct options *opt, const uint8_t *img,
+                     size_t len, struct boot_entry *e)
+{
+    struct vm *vm = &g->vm;
+    struct platform p;
+    if (elf_load(vm, img, len, opt->kernel, e) || x86_build_long_mode_tables(vm) ||
+        platform_create(vm, opt, &p))
+        return -1;
+    struct mkvm_boot_info bi;
+    if (guest_read(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi)))
+        return -1;
+    bi.ncpus = (uint32_t)vm->ncpus;
+    bi.nvirtio = (uint32_t)p.nvirtio;
+    for (int i = 0; i < p.nvirtio; i++) {
+        bi.virtio[i].base = p.virtio[i].base;
+        bi.virtio[i].gsi = p.virtio[i].gsi;
+    }
+    if (opt->cmdline) {
+        size_t n = strlen(opt->cmdline) + 1;
+        if (n > ELF_CMDLINE_MAX || guest_write(&vm->mem, ELF_CMDLINE, opt->cmdline, n)) {
+            errorf("%s: command line too long (max %d bytes)", opt->kernel, ELF_CMDLINE_MAX - 1);
+            return -1;
+        }
+        bi.cmdline = ELF_CMDLINE;
+    }
+    return guest_write(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi));
+}
+
+/* Linux: validate and place the bzImage first (bad files are reported as
+ * such on any host), then refuse hosts whose KVM cannot run Linux. */
+static int setup_linux(struct guest *g, const struct options *opt, const uint8_t *img,
+                       size_t len, struct boot_entry *e)
+{
+    struct vm *vm = &g->vm;
+    size_t ilen = 0;
+    uint8_t *initrd = NULL;
+    if (opt->initrd && !(initrd = read_file(opt->initrd, "initrd", MAX_IMAGE, &ilen)))
+        return -1;
+    int r = bzimage_load(vm, img, len, opt->kernel, initrd, ilen, opt->initrd,
+                         opt->cmdline, e);
+    free(initrd);
+    if (r)
+        return -1;
+    struct host_caps caps;
+    hostcheck_probe(vm->kvm, &caps);
+    if (!caps.linux) {
+        errorf("%s: this host's KVM (%s) cannot run Linux (no 32-bit paging); %s",
+               opt->kernel, caps.module, HOSTCHECK_LAB_HINT);
+        return -1;
+    }
+    struct platform p;
+    if (x86_build_long_mode_tables(vm) || platform_create(vm, opt, &p) ||
+        acpi_setup(vm, vm->ncpus, p.virtio, p.nvirtio))
+        return -1;
+    return 0;
+}
+
 int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                        struct console *con)
 {
@@ -77,23 +138,14 @@ int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct optio
         return -1;
     struct boot_entry e;
     int r = -1;
-    if (!elf_is_elf(img, len)) {
-        errorf("%s: not an ELF64 kernel (bzImage support is not built in yet)", opt->kernel);
-        goto out;
+    if (create_vm(g, kvm, opt, mem, opt->kernel, 0, con) == 0) {
+        if (elf_is_elf(img, len))
+            r = setup_elf(g, opt, img, len, &e);
+        else
+            r = setup_linux(g, opt, img, len, &e);
     }
-    if (create_vm(g, kvm, opt, mem, opt->kernel, 0, con) ||
-        elf_load(&g->vm, img, len, opt->kernel, &e) ||
-        x86_build_long_mode_tables(&g->vm) ||
-        vm_create_irqchip(&g->vm) ||
-        vm_add_cpus(&g->vm, (int)opt->cpus))
-        goto out;
-    for (int i = 0; i < g->vm.ncpus; i++) {
-        struct vcpu *c = g->vm.cpus[i];
-        if (x86_setup_cpuid(c) || x86_setup_msrs(c) || x86_setup_lapic(c))
-            goto out;
-    }
-    r = enter(g->vm.cpus[0], &e);
-out:
+    if (r == 0)
+        r = enter(g->vm.cpus[0], &e);
     free(img);
     return r;
 }

@@ -52,6 +52,7 @@ static int run(const struct options *opt)
         int r = opt->kernel ? guest_setup_kernel(&g[i], &kvm, opt, &con)
                             : guest_setup_flat(&g[i], &kvm, opt, opt->guests[i], i, &con);
         if (r) {
+            console_stop_input(&con);
             for (int j = 0; j <= i; j++)
                 vm_destroy(&g[j].vm);
             free(g);
@@ -62,6 +63,7 @@ static int run(const struct options *opt)
         console_raw(&con, quit_vm, &g[0].vm);
     status = run_all(g, n, opt);
     console_restore();
+    console_stop_input(&con);
     for (int i = 0; i < n; i++)
         vm_destroy(&g[i].vm);
     free(g);

@@ -30,6 +30,7 @@ void console_init(struct console *c, bool several_guests)
     memset(c, 0, sizeof(*c));
     pthread_mutex_init(&c->out_lock, NULL);
     pthread_mutex_init(&c->in_lock, NULL);
+    pthread_mutex_init(&c->notify_lock, NULL);
     pthread_cond_init(&c->in_cond, NULL);
     c->prefix = several_guests;
     const char *nc = getenv("NO_COLOR");
@@ -105,6 +106,14 @@ static size_t in_count(const struct console *c)
     return c->in_tail - c->in_head;
 }
 
+static void notify(struct console *c)
+{
+    pthread_mutex_lock(&c->notify_lock);
+    if (c->notify)
+        c->notify(c->notify_dev);
+    pthread_mutex_unlock(&c->notify_lock);
+}
+
 static void push_input(struct console *c, const uint8_t *b, size_t n)
 {
     pthread_mutex_lock(&c->in_lock);
@@ -115,8 +124,7 @@ static void push_input(struct console *c, const uint8_t *b, size_t n)
     }
     pthread_cond_broadcast(&c->in_cond);
     pthread_mutex_unlock(&c->in_lock);
-    if (c->notify)
-        c->notify(c->notify_dev);
+    notify(c);
 }
 
 static const char escape_help[] =
@@ -173,8 +181,7 @@ static void *reader_thread(void *arg)
     c->in_eof = true;   /* the thread ends here: nothing polls stdin again */
     pthread_cond_broadcast(&c->in_cond);
     pthread_mutex_unlock(&c->in_lock);
-    if (c->notify)
-        c->notify(c->notify_dev);
+    notify(c);
     return NULL;
 }
 
@@ -198,9 +205,19 @@ void console_start_input(struct console_port *p, void (*notify)(void *), void *d
 {
     if (!p->owns_stdin)
         return;
+    pthread_mutex_lock(&p->con->notify_lock);
     p->con->notify = notify;
     p->con->notify_dev = dev;
+    pthread_mutex_unlock(&p->con->notify_lock);
     start_reader(p->con);
+}
+
+void console_stop_input(struct console *c)
+{
+    pthread_mutex_lock(&c->notify_lock);
+    c->notify = NULL;
+    c->notify_dev = NULL;
+    pthread_mutex_unlock(&c->notify_lock);
 }
 
 int console_getchar(struct console_port *p)

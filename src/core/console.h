@@ -25,7 +25,8 @@ struct console {
     bool in_eof, reader_started;
     bool escapes;               /* Ctrl-A commands (raw TTY) */
     pthread_t reader;
-    void (*notify)(void *dev);  /* called (unlocked) when input arrives */
+    pthread_mutex_t notify_lock; /* held while notify runs or changes */
+    void (*notify)(void *dev);  /* called when input arrives */
     void *notify_dev;
     void (*quit)(void *arg);    /* Ctrl-A x */
     void *quit_arg;
@@ -62,6 +63,8 @@ bool console_has_input(struct console_port *p);
 /* Start reading stdin on a thread; notify(dev) runs whenever input arrives
  * (the UART raises its interrupt). */
 void console_start_input(struct console_port *p, void (*notify)(void *), void *dev);
+/* Detach the notify callback (before the device is freed). */
+void console_stop_input(struct console *c);
 
 /* Kernels on a terminal: raw mode with Ctrl-A commands; quit(arg) runs on
  * Ctrl-A x. The terminal is restored at exit and on fatal signals. */

@@ -151,22 +151,29 @@ void vm_irq_line(struct vm *vm, unsigned gsi, int level)
         errorf("%s: KVM_IRQ_LINE gsi %u: %s", vm->name, gsi, strerror(errno));
 }
 
-void *vm_own(struct vm *vm, void *p)
+void *vm_own_fn(struct vm *vm, void *p, void (*release)(void *p))
 {
     if (vm->nowned == VM_MAX_OWNED) {
         errorf("%s: too many devices", vm->name);
         abort();
     }
-    vm->owned[vm->nowned++] = p;
+    vm->owned[vm->nowned].p = p;
+    vm->owned[vm->nowned++].release = release;
     return p;
+}
+
+void *vm_own(struct vm *vm, void *p)
+{
+    return vm_own_fn(vm, p, free);
 }
 
 void vm_destroy(struct vm *vm)
 {
     for (int i = 0; i < vm->ncpus; i++)
         vcpu_destroy(vm->cpus[i]);
-    for (int i = 0; i < vm->nowned; i++)
-        free(vm->owned[i]);
+    for (int i = vm->nowned - 1; i >= 0; i--)   /* reverse order of creation */
+        vm->owned[i].release(vm->owned[i].p);
+    vm->nowned = 0;
     mem_free(&vm->mem);
     if (vm->fd >= 0)
         close(vm->fd);

@@ -42,7 +42,10 @@ struct vm {
     int exit_status;            /* meaningful once stopping */
     bool reset_requested;       /* guest asked for a reboot */
 
-    void *owned[VM_MAX_OWNED];  /* device state freed by vm_destroy */
+    struct {                    /* device state released by vm_destroy */
+        void *p;
+        void (*release)(void *p);
+    } owned[VM_MAX_OWNED];
     int nowned;
 };
 
@@ -69,8 +72,10 @@ void vm_stop(struct vm *vm, int status);
 /* Raise or lower an interrupt line (KVM_IRQ_LINE); errors are reported. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);
 
-/* Hand device state to the VM so vm_destroy frees it. Returns p. */
+/* Hand device state to the VM so vm_destroy frees it (vm_own) or calls
+ * release(p) (vm_own_fn: close files, then free). Returns p. */
 void *vm_own(struct vm *vm, void *p);
+void *vm_own_fn(struct vm *vm, void *p, void (*release)(void *p));
 
 void vm_destroy(struct vm *vm);
 

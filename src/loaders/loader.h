@@ -30,6 +30,8 @@ int flat_load_long(struct vm *vm, const uint8_t *img, size_t len, const char *pa
 /* ELF64 x86-64 executable: PT_LOAD segments at p_paddr, entry e_entry in
  * long mode, RDI = boot info at ELF_BOOT_INFO (docs/architecture.md). */
 #define ELF_BOOT_INFO 0x7000
+#define ELF_CMDLINE 0x7800     /* the command line, right after the boot info */
+#define ELF_CMDLINE_MAX 2048
 #define MKVM_BOOT_MAGIC 0x4D4B564D  /* "MKVM" */
 struct mkvm_boot_info {
     uint32_t magic, version;

@@ -1,0 +1,40 @@
+/* acpi.h - the ACPI tables a Linux guest needs: RSDP, XSDT/RSDT, FADT (PM1a
+ * ports, reset register), FACS, MADT (CPUs, IOAPIC) and a hand-made DSDT. */
+#ifndef MINI_KVM_ACPI_H
+#define MINI_KVM_ACPI_H
+
+#include <stdint.h>
+
+struct vm;
+
+/* The tables live in the BIOS area, reserved in the e820 map; the RSDP is
+ * at its start (16-byte aligned, found by the 0xE0000-0xFFFFF scan and by
+ * boot_params.acpi_rsdp_addr). */
+#define ACPI_AREA_START 0xE0000
+#define ACPI_AREA_END   0x100000
+#define ACPI_RSDP_ADDR  ACPI_AREA_START
+
+#define ACPI_MAX_VIRTIO 16
+#define ACPI_SCI_IRQ    9
+#define ACPI_SLP_TYP_S5 5       /* the \_S5 package's value, checked by pm.c */
+
+#define IOAPIC_ADDR     0xFEC00000u
+#define LAPIC_ADDR      0xFEE00000u
+
+/* A virtio-mmio device for the DSDT: _HID "LNRO0005" with Memory32Fixed
+ * (base, size) and one level-triggered, active-high interrupt (gsi). */
+struct acpi_virtio {
+    uint64_t base;
+    uint32_t size;
+    uint32_t gsi;
+};
+
+/* Write every table into guest RAM at ACPI_AREA_START. ncpus LAPIC entries
+ * (APIC id = vCPU index). Returns 0, or -1 after printing a reason (RAM
+ * smaller than 1 MiB, too many CPUs or devices). */
+int acpi_setup(struct vm *vm, int ncpus, const struct acpi_virtio *devs, int ndevs);
+
+/* Sum of len bytes (a valid table sums to 0). For tests. */
+uint8_t acpi_checksum(const uint8_t *p, uint64_t len);
+
+#endif

@@ -1,0 +1,135 @@
+/* pm.c - ACPI PM1a event/control registers and PM timer at port 0x600, and
+ * the reset register at 0xCF9: `poweroff` stops the VM with status 0. */
+#include "pm.h"
+#include "arch/acpi.h"
+#include "core/bus.h"
+#include "core/util.h"
+#include "core/vm.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define PM1_STS_WAK   0x8000
+#define PM1_STS_MASK  0x8D31    /* TMR, BM, GBL, PWRBTN, SLPBTN, RTC, WAK */
+#define PM1_EN_MASK   0x0721
+#define PM1_CNT_MASK  0x3C07    /* SLP_EN is write-only: never stored */
+
+struct pm {
+    struct vm *vm;
+    uint16_t sts, en, cnt;
+    uint8_t reset_reg;
+    struct timespec t0;
+};
+
+void pm_guest_reset(struct vm *vm, const char *how)
+{
+    if (!atomic_load(&vm->stopping))
+        errorf("%s: guest requested a reboot (%s): exiting (reboot = exit status 0)",
+               vm->name, how);
+    vm->reset_requested = true;
+    vm_stop(vm, 0);
+}
+
+/* 3.579545 MHz since the device was created, low 32 bits (TMR_VAL_EXT). */
+static uint32_t pm_timer(const struct pm *pm)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t sec = (uint64_t)(now.tv_sec - pm->t0.tv_sec);
+    int64_t ns = now.tv_nsec - pm->t0.tv_nsec;
+    if (ns < 0) {
+        sec--;
+        ns += 1000000000;
+    }
+    return (uint32_t)(sec * PM_TMR_HZ + (uint64_t)ns * PM_TMR_HZ / 1000000000u);
+}
+
+/* The 16 register bytes as the guest sees them on a read. */
+static uint8_t pm_read_byte(const struct pm *pm, unsigned off, uint32_t tmr)
+{
+    uint16_t cnt = pm->cnt | PM1_SCI_EN;    /* always in ACPI mode */
+    switch (off) {
+    case 0: case 1: return (uint8_t)(pm->sts >> (8 * off));
+    case 2: case 3: return (uint8_t)(pm->en >> (8 * (off - 2)));
+    case 4: case 5: return (uint8_t)(cnt >> (8 * (off - 4)));
+    case 8: case 9: case 10: case 11: return (uint8_t)(tmr >> (8 * (off - 8)));
+    default: return 0xFF;
+    }
+}
+
+/* PM1_CNT written: SLP_EN with SLP_TYP = S5 is soft-off. */
+static enum io_result pm_write_cnt(struct pm *pm, uint16_t v)
+{
+    pm->cnt = v & PM1_CNT_MASK;
+    if ((v & PM1_SLP_EN) && PM1_SLP_TYP(v) == ACPI_SLP_TYP_S5) {
+        vm_stop(pm->vm, 0);
+        return IO_STOP;
+    }
+    if (v & PM1_SLP_EN)         /* S1-S4 are not offered (no \_Sx): wake at once */
+        pm->sts |= PM1_STS_WAK;
+    return IO_OK;
+}
+
+static uint16_t set_byte(uint16_t v, unsigned i, uint8_t b)
+{
+    return i ? (uint16_t)((v & 0x00FF) | b << 8) : (uint16_t)((v & 0xFF00) | b);
+}
+
+static enum io_result pm_io(void *dev, struct io_req *r)
+{
+    struct pm *pm = dev;
+    if (!r->write) {
+        uint32_t tmr = pm_timer(pm);
+        for (unsigned i = 0; i < r->len; i++)
+            r->data[i] = pm_read_byte(pm, (unsigned)r->off + i, tmr);
+        return IO_OK;
+    }
+    /* Byte-wise: a write may cover any part of the registers. */
+    uint16_t sts_clear = 0, en = pm->en, cnt = pm->cnt;
+    bool cnt_written = false;
+    for (unsigned i = 0; i < r->len; i++) {
+        unsigned off = (unsigned)r->off + i;
+        uint8_t b = r->data[i];
+        if (off < 2) {
+            sts_clear |= (uint16_t)(b << (8 * off));
+        } else if (off < 4) {
+            en = set_byte(en, off - 2, b);
+        } else if (off < 6) {
+            cnt = set_byte(cnt, off - 4, b);
+            cnt_written = true;
+        }
+    }
+    pm->sts &= (uint16_t)~(sts_clear & PM1_STS_MASK);  /* write 1 to clear */
+    pm->en = en & PM1_EN_MASK;
+    return cnt_written ? pm_write_cnt(pm, cnt) : IO_OK;
+}
+
+/* Reset control register (0xCF9): RST_CPU (bit 2) resets the machine. */
+static enum io_result pm_reset_io(void *dev, struct io_req *r)
+{
+    struct pm *pm = dev;
+    if (!r->write) {
+        io_put(r, pm->reset_reg);
+        return IO_OK;
+    }
+    pm->reset_reg = r->data[0] & 0x0A;
+    if (r->data[0] & 0x04) {
+        pm_guest_reset(pm->vm, "ACPI reset register");
+        return IO_STOP;
+    }
+    return IO_OK;
+}
+
+int pm_create(struct vm *vm)
+{
+    struct pm *pm = vm_own(vm, xcalloc(1, sizeof(*pm)));
+    pm->vm = vm;
+    clock_gettime(CLOCK_MONOTONIC, &pm->t0);
+    if (bus_register(&vm->pio, PM_BASE, PM_LEN, pm_io, pm, "acpi-pm") ||
+        bus_register(&vm->pio, PM_RESET_PORT, 1, pm_reset_io, pm, "reset")) {
+        errorf("%s: cannot register the ACPI PM ports", vm->name);
+        return -1;
+    }
+    return 0;
+}

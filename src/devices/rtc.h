@@ -1,0 +1,23 @@
+/* rtc.h - the MC146818 CMOS real-time clock at ports 0x70/0x71: the host's
+ * date and time (UTC), BCD or binary and 12/24 h as register B says. */
+#ifndef MINI_KVM_RTC_H
+#define MINI_KVM_RTC_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct vm;
+
+#define RTC_PORT        0x70    /* index (bit 7: NMI disable), then data at 0x71 */
+#define RTC_CENTURY     0x32    /* also in the FADT */
+
+int rtc_create(struct vm *vm);
+
+/* The register file as a guest would read it at host time `now` (for
+ * tests): fills regs[0..127]. Register B defaults to 24 h, BCD. */
+struct rtc;
+struct rtc *rtc_new(void);
+uint8_t rtc_read_reg(struct rtc *r, unsigned idx, time_t now);
+void rtc_write_reg(struct rtc *r, unsigned idx, uint8_t v, time_t now);
+
+#endif

@@ -1,0 +1,36 @@
+/* virtio_blk.h - a virtio block device backed by a raw image file, on the
+ * virtio-mmio transport; requests are served synchronously at QueueNotify. */
+#ifndef MINI_KVM_VIRTIO_BLK_H
+#define MINI_KVM_VIRTIO_BLK_H
+
+struct vm;
+
+#define VIRTIO_ID_BLOCK 2
+
+/* Feature bits. */
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_RO      5
+#define VIRTIO_BLK_F_FLUSH   9
+
+/* Request types and status values (virtio 1.2, 5.2.6). */
+#define VIRTIO_BLK_T_IN     0
+#define VIRTIO_BLK_T_OUT    1
+#define VIRTIO_BLK_T_FLUSH  4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_IOERR  1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+#define VIRTIO_BLK_SECTOR   512
+#define VIRTIO_BLK_ID_BYTES 20
+#define VIRTIO_BLK_QUEUE    256
+
+/* Open `path` (read-write, or read-only when the file or its file system
+ * is: the guest then sees VIRTIO_BLK_F_RO) and attach it as virtio-mmio
+ * device `index` (base VIRTIO_MMIO_SLOT_BASE(index), GSI
+ * VIRTIO_MMIO_SLOT_GSI(index)). The image must be a regular file or block
+ * device whose size is a non-zero multiple of 512; it is locked (flock)
+ * against a second user. Returns 0, or -1 after printing an error. */
+int virtio_blk_create(struct vm *vm, const char *path, int index);
+
+#endif

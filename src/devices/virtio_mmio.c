@@ -1,0 +1,471 @@
+/* virtio_mmio.c - virtio-mmio version 2 registers, feature negotiation and
+ * split virtqueues whose every guest address is checked by guest_ptr(). */
+#include "virtio_mmio.h"
+#include "core/bus.h"
+#include "core/mem.h"
+#include "core/util.h"
+#include "core/vm.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "virtio rings are little-endian; this code assumes a little-endian host"
+#endif
+
+struct virtio_mmio {
+    struct vm *vm;
+    uint64_t base;
+    unsigned gsi;
+    const struct virtio_dev_ops *ops;
+    void *dev;
+    char name[48];                  /* "guest: virtio-blk@0xd0000000" */
+    pthread_mutex_t lock;
+
+    uint32_t status, isr, queue_sel, config_gen;
+    uint32_t dev_feat_sel, drv_feat_sel;
+    uint64_t drv_features;
+    bool line;                      /* level driven on the GSI */
+    bool reported;                  /* a driver error was printed */
+    struct virtqueue vq[VQ_MAX_QUEUES];
+};
+
+/* ---- interrupts ---- */
+
+static void set_line(struct virtio_mmio *t)
+{
+    bool level = t->isr != 0;
+    if (level == t->line)
+        return;
+    t->line = level;
+    if (t->vm->irqchip)
+        vm_irq_line(t->vm, t->gsi, level);
+}
+
+static void raise_isr(struct virtio_mmio *t, uint32_t bits)
+{
+    t->isr |= bits;
+    set_line(t);
+}
+
+void virtio_mmio_fail(struct virtio_mmio *t, const char *fmt, ...)
+{
+    if (t->status & VIRTIO_STATUS_NEEDS_RESET)
+        return;
+    t->status |= VIRTIO_STATUS_NEEDS_RESET;
+    if (!t->reported) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        errorf("%s: %s; device needs reset", t->name, msg);
+        t->reported = true;
+    }
+    if (t->status & VIRTIO_STATUS_DRIVER_OK)
+        raise_isr(t, VIRTIO_INT_CONFIG);
+}
+
+void virtio_mmio_signal(struct virtio_mmio *t, struct virtqueue *q)
+{
+    if (!q->pushed)
+        return;
+    q->pushed = false;
+    raise_isr(t, VIRTIO_INT_USED);
+}
+
+/* ---- virtqueues ---- */
+
+static bool usable(const struct virtio_mmio *t, const struct virtqueue *q)
+{
+    return q->ready && (t->status & VIRTIO_STATUS_DRIVER_OK) &&
+           !(t->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* QueueReady = 1: validate size, alignment and that all three rings lie in
+ * guest RAM; keep the checked host pointers. */
+static void vq_enable(struct virtio_mmio *t, unsigned qi, struct virtqueue *q)
+{
+    uint64_t n = q->num;
+    if (n == 0 || n > q->num_max || (n & (n - 1))) {
+        virtio_mmio_fail(t, "queue %u: invalid size %u (max %u, power of 2)", qi,
+                         q->num, q->num_max);
+        return;
+    }
+    if (q->desc_gpa % 16 || q->avail_gpa % 2 || q->used_gpa % 4) {
+        virtio_mmio_fail(t, "queue %u: misaligned ring address", qi);
+        return;
+    }
+    q->desc = guest_ptr(&t->vm->mem, q->desc_gpa, 16 * n);
+    q->avail = guest_ptr(&t->vm->mem, q->avail_gpa, 6 + 2 * n);
+    q->used = guest_ptr(&t->vm->mem, q->used_gpa, 6 + 8 * n);
+    if (!q->desc || !q->avail || !q->used) {
+        virtio_mmio_fail(t, "queue %u: ring outside guest RAM (desc 0x%llx avail 0x%llx "
+                         "used 0x%llx, size %u)", qi, (unsigned long long)q->desc_gpa,
+                         (unsigned long long)q->avail_gpa,
+                         (unsigned long long)q->used_gpa, q->num);
+        return;
+    }
+    q->last_avail = q->used_idx = 0;
+    q->pushed = false;
+    q->ready = true;
+}
+
+static void vq_reset(struct virtqueue *q, unsigned num_max)
+{
+    memset(q, 0, sizeof(*q));
+    q->num_max = num_max;
+    q->num = num_max;
+}
+
+/* Read one descriptor exactly once: the guest may change it under us. */
+static struct virtq_desc read_desc(const struct virtqueue *q, uint16_t i)
+{
+    const struct virtq_desc *d = &q->desc[i];
+    return (struct virtq_desc){
+        .addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED),
+        .len = __atomic_load_n(&d->len, __ATOMIC_RELAXED),
+        .flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED),
+        .next = __atomic_load_n(&d->next, __ATOMIC_RELAXED),
+    };
+}
+
+/* Add descriptor i to the chain; -1 (device failed) when it is bad. */
+static int chain_add(struct virtio_mmio *t, struct vq_chain *c, uint16_t i,
+                     const struct virtq_desc *d)
+{
+    if (d->flags & VIRTQ_DESC_F_INDIRECT) {
+        virtio_mmio_fail(t, "descriptor %u: indirect descriptors not negotiated", i);
+        return -1;
+    }
+    void *p = guest_ptr(&t->vm->mem, d->addr, d->len);
+    if (!p) {
+        virtio_mmio_fail(t, "descriptor %u: buffer 0x%llx+%u outside guest RAM", i,
+                         (unsigned long long)d->addr, d->len);
+        return -1;
+    }
+    unsigned k = c->nr_rd + c->nr_wr;
+    c->iov[k] = (struct iovec){ p, d->len };
+    if (d->flags & VIRTQ_DESC_F_WRITE) {
+        c->nr_wr++;
+        c->wr_len += d->len;
+    } else if (c->nr_wr) {
+        virtio_mmio_fail(t, "descriptor %u: device-readable after device-writable", i);
+        return -1;
+    } else {
+        c->nr_rd++;
+        c->rd_len += d->len;
+    }
+    return 0;
+}
+
+/* Walk the chain from head; at most q->num descriptors (no loops). */
+static int chain_walk(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c,
+                      uint16_t head)
+{
+    memset(c, 0, offsetof(struct vq_chain, iov));
+    c->head = head;
+    uint16_t i = head;
+    for (unsigned count = 0;; count++) {
+        if (count == q->num) {
+            virtio_mmio_fail(t, "chain at descriptor %u longer than the queue (loop?)", head);
+            return -1;
+        }
+        struct virtq_desc d = read_desc(q, i);
+        if (chain_add(t, c, i, &d))
+            return -1;
+        if (!(d.flags & VIRTQ_DESC_F_NEXT))
+            return 0;
+        if (d.next >= q->num) {
+            virtio_mmio_fail(t, "descriptor %u: next %u out of range (size %u)", i,
+                             d.next, q->num);
+            return -1;
+        }
+        i = d.next;
+    }
+}
+
+int vq_pop(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c)
+{
+    if (!usable(t, q))
+        return 0;
+    uint16_t avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+    uint16_t waiting = (uint16_t)(avail_idx - q->last_avail);
+    if (waiting == 0)
+        return 0;
+    if (waiting > q->num) {
+        virtio_mmio_fail(t, "avail index %u is %u entries ahead (queue size %u)",
+                         avail_idx, waiting, q->num);
+        return -1;
+    }
+    uint16_t head = __atomic_load_n(&q->avail->ring[q->last_avail % q->num],
+                                    __ATOMIC_RELAXED);
+    if (head >= q->num) {
+        virtio_mmio_fail(t, "avail ring entry %u out of range (size %u)", head, q->num);
+        return -1;
+    }
+    if (chain_walk(t, q, c, head))
+        return -1;
+    q->last_avail++;
+    return 1;
+}
+
+void vq_push(struct virtqueue *q, uint16_t head, uint32_t written)
+{
+    struct virtq_used_elem *e = &q->used->ring[q->used_idx % q->num];
+    __atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
+    q->used_idx++;
+    __atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+    q->pushed = true;
+}
+
+uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
+                    void *buf, uint64_t len)
+{
+    uint64_t done = 0;
+    for (unsigned i = 0; i < n && done < len; i++) {
+        if (off >= iov[i].iov_len) {
+            off -= iov[i].iov_len;
+            continue;
+        }
+        uint64_t k = iov[i].iov_len - off;
+        if (k > len - done)
+            k = len - done;
+        memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, k);
+        done += k;
+        off = 0;
+    }
+    return done;
+}
+
+uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t off,
+                      const void *buf, uint64_t len)
+{
+    uint64_t done = 0;
+    for (unsigned i = 0; i < n && done < len; i++) {
+        if (off >= iov[i].iov_len) {
+            off -= iov[i].iov_len;
+            continue;
+        }
+        uint64_t k = iov[i].iov_len - off;
+        if (k > len - done)
+            k = len - done;
+        memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, k);
+        done += k;
+        off = 0;
+    }
+    return done;
+}
+
+/* ---- registers ---- */
+
+static uint64_t device_features(const struct virtio_mmio *t)
+{
+    return t->ops->features | (1ULL << VIRTIO_F_VERSION_1);
+}
+
+static struct virtqueue *sel_queue(struct virtio_mmio *t)
+{
+    return t->queue_sel < t->ops->num_queues ? &t->vq[t->queue_sel] : NULL;
+}
+
+static void device_reset(struct virtio_mmio *t)
+{
+    t->status = t->isr = t->queue_sel = 0;
+    t->dev_feat_sel = t->drv_feat_sel = 0;
+    t->drv_features = 0;
+    set_line(t);
+    for (unsigned i = 0; i < VQ_MAX_QUEUES; i++)
+        vq_reset(&t->vq[i], i < t->ops->num_queues ? t->ops->queue_max : 0);
+    if (t->ops->reset)
+        t->ops->reset(t->dev);
+}
+
+/* FEATURES_OK is only accepted for a subset of ours including VERSION_1;
+ * otherwise the bit does not stick and the driver sees the refusal. */
+static bool features_ok(struct virtio_mmio *t)
+{
+    uint64_t extra = t->drv_features & ~device_features(t);
+    if (!extra && (t->drv_features & (1ULL << VIRTIO_F_VERSION_1)))
+        return true;
+    errorf("%s: driver features 0x%llx refused (%s)", t->name,
+           (unsigned long long)t->drv_features,
+           extra ? "bits not offered" : "VIRTIO_F_VERSION_1 not accepted");
+    return false;
+}
+
+static void write_status(struct virtio_mmio *t, uint32_t v)
+{
+    if (v == 0) {
+        device_reset(t);
+        return;
+    }
+    v &= 0xFF & ~VIRTIO_STATUS_NEEDS_RESET;
+    if ((v & VIRTIO_STATUS_FEATURES_OK) && !(t->status & VIRTIO_STATUS_FEATURES_OK) &&
+        !features_ok(t))
+        v &= ~VIRTIO_STATUS_FEATURES_OK;
+    t->status = v | (t->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void set_half(uint64_t *r, bool high, uint32_t v)
+{
+    *r = high ? (*r & 0xFFFFFFFFULL) | ((uint64_t)v << 32)
+              : (*r & ~0xFFFFFFFFULL) | v;
+}
+
+static void write_queue_reg(struct virtio_mmio *t, unsigned off, uint32_t v)
+{
+    struct virtqueue *q = sel_queue(t);
+    if (!q)
+        return;
+    if (off == VMMIO_QUEUE_READY) {
+        if (!v)
+            q->ready = false;
+        else if (!q->ready)
+            vq_enable(t, t->queue_sel, q);
+        return;
+    }
+    if (q->ready)
+        return;     /* the spec forbids changing a live queue: ignore it */
+    switch (off) {
+    case VMMIO_QUEUE_NUM: q->num = v; break;
+    case VMMIO_QUEUE_DESC_LO: case VMMIO_QUEUE_DESC_HI:
+        set_half(&q->desc_gpa, off & 4, v); break;
+    case VMMIO_QUEUE_DRIVER_LO: case VMMIO_QUEUE_DRIVER_HI:
+        set_half(&q->avail_gpa, off & 4, v); break;
+    case VMMIO_QUEUE_DEVICE_LO: case VMMIO_QUEUE_DEVICE_HI:
+        set_half(&q->used_gpa, off & 4, v); break;
+    }
+}
+
+static void queue_notify(struct virtio_mmio *t, uint32_t qi)
+{
+    if (qi >= t->ops->num_queues || !usable(t, &t->vq[qi]))
+        return;
+    t->ops->notify(t->dev, t, qi);
+    virtio_mmio_signal(t, &t->vq[qi]);
+}
+
+static void reg_write(struct virtio_mmio *t, unsigned off, uint32_t v)
+{
+    switch (off) {
+    case VMMIO_DEV_FEATURES_SEL: t->dev_feat_sel = v; break;
+    case VMMIO_DRV_FEATURES_SEL: t->drv_feat_sel = v; break;
+    case VMMIO_DRV_FEATURES:
+        if (t->drv_feat_sel < 2 && !(t->status & VIRTIO_STATUS_FEATURES_OK))
+            set_half(&t->drv_features, t->drv_feat_sel, v);
+        break;
+    case VMMIO_QUEUE_SEL: t->queue_sel = v; break;
+    case VMMIO_QUEUE_NOTIFY: queue_notify(t, v & 0xFFFF); break;
+    case VMMIO_INT_ACK:
+        t->isr &= ~v;
+        set_line(t);
+        break;
+    case VMMIO_STATUS: write_status(t, v); break;
+    default: write_queue_reg(t, off, v); break;
+    }
+}
+
+static uint32_t reg_read(struct virtio_mmio *t, unsigned off)
+{
+    struct virtqueue *q = sel_queue(t);
+    switch (off) {
+    case VMMIO_MAGIC: return VIRTIO_MMIO_MAGIC;
+    case VMMIO_VERSION: return VIRTIO_MMIO_VERSION;
+    case VMMIO_DEVICE_ID: return t->ops->device_id;
+    case VMMIO_VENDOR_ID: return VIRTIO_MMIO_VENDOR;
+    case VMMIO_DEV_FEATURES:
+        return t->dev_feat_sel < 2 ? (uint32_t)(device_features(t) >> (32 * t->dev_feat_sel)) : 0;
+    case VMMIO_QUEUE_NUM_MAX: return q ? q->num_max : 0;
+    case VMMIO_QUEUE_READY: return q ? q->ready : 0;
+    case VMMIO_INT_STATUS: return t->isr;
+    case VMMIO_STATUS: return t->status;
+    case VMMIO_SHM_LEN_LO: case VMMIO_SHM_LEN_HI: return 0xFFFFFFFF; /* no regions */
+    case VMMIO_CONFIG_GEN: return t->config_gen;
+    }
+    return 0;       /* write-only and reserved registers */
+}
+
+/* Registers take aligned 32-bit accesses; config space any width. */
+static enum io_result virtio_mmio_io(void *dev, struct io_req *r)
+{
+    struct virtio_mmio *t = dev;
+    unsigned off = (unsigned)r->off;
+    pthread_mutex_lock(&t->lock);
+    if (off >= VMMIO_CONFIG) {
+        if (!r->write) {
+            memset(r->data, 0, r->len);
+            if (t->ops->config_read)
+                t->ops->config_read(t->dev, off - VMMIO_CONFIG, r->data, r->len);
+        }
+    } else if (r->len != 4 || off % 4) {
+        if (!r->write)
+            memset(r->data, 0, r->len);
+    } else if (r->write) {
+        reg_write(t, off, (uint32_t)io_get(r));
+    } else {
+        io_put(r, reg_read(t, off));
+    }
+    pthread_mutex_unlock(&t->lock);
+    return IO_OK;
+}
+
+/* ---- creation and helpers ---- */
+
+struct virtio_mmio *virtio_mmio_create(struct vm *vm, uint64_t base, unsigned gsi,
+                                       const struct virtio_dev_ops *ops, void *dev)
+{
+    if (ops->num_queues == 0 || ops->num_queues > VQ_MAX_QUEUES ||
+        ops->queue_max == 0 || ops->queue_max > VQ_MAX_SIZE ||
+        (ops->queue_max & (ops->queue_max - 1)) || !ops->notify) {
+        errorf("%s: %s: invalid device description", vm->name, ops->name);
+        return NULL;
+    }
+    struct virtio_mmio *t = xcalloc(1, sizeof(*t));
+    t->vm = vm;
+    t->base = base;
+    t->gsi = gsi;
+    t->ops = ops;
+    t->dev = dev;
+    snprintf(t->name, sizeof(t->name), "%s: %s@0x%llx", vm->name, ops->name,
+             (unsigned long long)base);
+    pthread_mutex_init(&t->lock, NULL);
+    device_reset(t);
+    if (bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, virtio_mmio_io, t, ops->name)) {
+        errorf("%s: cannot register MMIO range 0x%llx+0x%x", t->name,
+               (unsigned long long)base, VIRTIO_MMIO_SIZE);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+    }
+    return vm_own(vm, t);
+}
+
+void virtio_mmio_lock(struct virtio_mmio *t) { pthread_mutex_lock(&t->lock); }
+void virtio_mmio_unlock(struct virtio_mmio *t) { pthread_mutex_unlock(&t->lock); }
+
+struct virtqueue *virtio_mmio_queue(struct virtio_mmio *t, unsigned q)
+{
+    return q < t->ops->num_queues ? &t->vq[q] : NULL;
+}
+
+bool virtio_mmio_irq_level(struct virtio_mmio *t)
+{
+    pthread_mutex_lock(&t->lock);
+    bool l = t->line;
+    pthread_mutex_unlock(&t->lock);
+    return l;
+}
+
+uint32_t virtio_mmio_status(struct virtio_mmio *t)
+{
+    pthread_mutex_lock(&t->lock);
+    uint32_t s = t->status;
+    pthread_mutex_unlock(&t->lock);
+    return s;
+}

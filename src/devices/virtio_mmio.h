@@ -1,0 +1,141 @@
+/* virtio_mmio.h - the virtio-mmio transport (virtio 1.x, MMIO version 2) and
+ * its split virtqueues, shared by every virtio device (blk, later net). */
+#ifndef MINI_KVM_VIRTIO_MMIO_H
+#define MINI_KVM_VIRTIO_MMIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct vm;
+struct virtio_mmio;
+
+/* Placement (docs/architecture.md): device i at BASE + i*STRIDE, GSI 16+i. */
+#define VIRTIO_MMIO_BASE   0xD0000000ULL
+#define VIRTIO_MMIO_STRIDE 0x1000
+#define VIRTIO_MMIO_SIZE   0x200
+#define VIRTIO_MMIO_GSI    16
+#define VIRTIO_MMIO_MAX    4
+#define VIRTIO_MMIO_SLOT_BASE(i) (VIRTIO_MMIO_BASE + (uint64_t)(i) * VIRTIO_MMIO_STRIDE)
+#define VIRTIO_MMIO_SLOT_GSI(i)  (VIRTIO_MMIO_GSI + (unsigned)(i))
+
+#define VIRTIO_MMIO_MAGIC   0x74726976      /* "virt" */
+#define VIRTIO_MMIO_VERSION 2
+#define VIRTIO_MMIO_VENDOR  0x4D4B564D      /* "MKVM" */
+
+/* Register offsets (virtio 1.2, 4.2.2). */
+enum virtio_mmio_reg {
+    VMMIO_MAGIC = 0x000, VMMIO_VERSION = 0x004, VMMIO_DEVICE_ID = 0x008,
+    VMMIO_VENDOR_ID = 0x00c, VMMIO_DEV_FEATURES = 0x010, VMMIO_DEV_FEATURES_SEL = 0x014,
+    VMMIO_DRV_FEATURES = 0x020, VMMIO_DRV_FEATURES_SEL = 0x024,
+    VMMIO_QUEUE_SEL = 0x030, VMMIO_QUEUE_NUM_MAX = 0x034, VMMIO_QUEUE_NUM = 0x038,
+    VMMIO_QUEUE_READY = 0x044, VMMIO_QUEUE_NOTIFY = 0x050,
+    VMMIO_INT_STATUS = 0x060, VMMIO_INT_ACK = 0x064, VMMIO_STATUS = 0x070,
+    VMMIO_QUEUE_DESC_LO = 0x080, VMMIO_QUEUE_DESC_HI = 0x084,
+    VMMIO_QUEUE_DRIVER_LO = 0x090, VMMIO_QUEUE_DRIVER_HI = 0x094,
+    VMMIO_QUEUE_DEVICE_LO = 0x0a0, VMMIO_QUEUE_DEVICE_HI = 0x0a4,
+    VMMIO_SHM_SEL = 0x0ac, VMMIO_SHM_LEN_LO = 0x0b0, VMMIO_SHM_LEN_HI = 0x0b4,
+    VMMIO_SHM_BASE_LO = 0x0b8, VMMIO_SHM_BASE_HI = 0x0bc,
+    VMMIO_CONFIG_GEN = 0x0fc, VMMIO_CONFIG = 0x100,
+};
+
+/* Device status bits. */
+#define VIRTIO_STATUS_ACK          1
+#define VIRTIO_STATUS_DRIVER       2
+#define VIRTIO_STATUS_DRIVER_OK    4
+#define VIRTIO_STATUS_FEATURES_OK  8
+#define VIRTIO_STATUS_NEEDS_RESET  0x40
+#define VIRTIO_STATUS_FAILED       0x80
+
+/* InterruptStatus bits. */
+#define VIRTIO_INT_USED    1
+#define VIRTIO_INT_CONFIG  2
+
+#define VIRTIO_F_VERSION_1 32   /* feature bit number */
+
+/* Split virtqueue layout (virtio 1.2, 2.7). */
+#define VIRTQ_DESC_F_NEXT     1
+#define VIRTQ_DESC_F_WRITE    2
+#define VIRTQ_DESC_F_INDIRECT 4
+
+struct virtq_desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
+struct virtq_avail { uint16_t flags, idx, ring[]; /* then used_event */ };
+struct virtq_used_elem { uint32_t id, len; };
+struct virtq_used { uint16_t flags, idx; struct virtq_used_elem ring[]; };
+
+#define VQ_MAX_SIZE   256   /* largest QueueNumMax a device may ask for */
+#define VQ_MAX_QUEUES 4
+
+struct virtqueue {
+    uint32_t num, num_max;              /* QueueNum, QueueNumMax */
+    bool ready;
+    uint64_t desc_gpa, avail_gpa, used_gpa;
+    /* Host views of the rings, bounds-checked when the queue became ready. */
+    struct virtq_desc *desc;
+    struct virtq_avail *avail;
+    struct virtq_used *used;
+    uint16_t last_avail, used_idx;
+    bool pushed;                        /* used entries since last signal */
+};
+
+/* One available descriptor chain, as host buffers: iov[0, nr_rd) are
+ * device-readable, iov[nr_rd, nr_rd + nr_wr) device-writable. */
+struct vq_chain {
+    uint16_t head;
+    unsigned nr_rd, nr_wr;
+    uint64_t rd_len, wr_len;            /* total bytes of each part */
+    struct iovec iov[VQ_MAX_SIZE];
+};
+
+struct virtio_dev_ops {
+    const char *name;                   /* "virtio-blk", for messages */
+    uint32_t device_id;                 /* 2 = block, 1 = network */
+    uint64_t features;                  /* VIRTIO_F_VERSION_1 is always added */
+    unsigned num_queues;                /* <= VQ_MAX_QUEUES */
+    unsigned queue_max;                 /* QueueNumMax, power of 2 <= VQ_MAX_SIZE */
+    /* Read len (1..8) bytes of device config space at off into buf. */
+    void (*config_read)(void *dev, uint64_t off, void *buf, unsigned len);
+    /* The driver notified queue q (a vCPU thread, transport lock held). */
+    void (*notify)(void *dev, struct virtio_mmio *t, unsigned q);
+    /* Status was written 0: drop all device state. May be NULL. */
+    void (*reset)(void *dev);
+};
+
+/* Register the device at [base, base+VIRTIO_MMIO_SIZE) on vm->mmio, owned by
+ * the VM. Returns NULL after printing an error. */
+struct virtio_mmio *virtio_mmio_create(struct vm *vm, uint64_t base, unsigned gsi,
+                                       const struct virtio_dev_ops *ops, void *dev);
+
+/* ---- for device code, with the transport lock held (it is, inside
+ * ops->notify; other threads take it with virtio_mmio_lock) ---- */
+void virtio_mmio_lock(struct virtio_mmio *t);
+void virtio_mmio_unlock(struct virtio_mmio *t);
+
+struct virtqueue *virtio_mmio_queue(struct virtio_mmio *t, unsigned q);
+
+/* Pop the next available chain: 1 = popped, 0 = none (or the queue is not
+ * usable), -1 = malformed (the device is marked NEEDS_RESET, reported once). */
+int vq_pop(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c);
+/* Return a chain to the driver with `written` bytes stored in it. */
+void vq_push(struct virtqueue *q, uint16_t head, uint32_t written);
+/* Raise the used-buffer interrupt if anything was pushed (done for you
+ * after ops->notify returns). */
+void virtio_mmio_signal(struct virtio_mmio *t, struct virtqueue *q);
+
+/* A driver error: set DEVICE_NEEDS_RESET, tell the driver (config interrupt)
+ * and print the reason once per device. */
+void virtio_mmio_fail(struct virtio_mmio *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Scatter/gather copies over iov[0, n), starting `off` bytes in. Return the
+ * bytes copied (less than len when the buffers end first). */
+uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
+                    void *buf, uint64_t len);
+uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t off,
+                      const void *buf, uint64_t len);
+
+/* For tests: the level driven on the interrupt line, and the status. */
+bool virtio_mmio_irq_level(struct virtio_mmio *t);
+uint32_t virtio_mmio_status(struct virtio_mmio *t);
+
+#endif

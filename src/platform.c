@@ -1,0 +1,60 @@
+/* platform.c - assemble the PC platform for kernels (our OS and Linux) from
+ * the arch code and one-file devices. Flat teaching guests get none of it. */
+#include "platform.h"
+#include "cli.h"
+#include "arch/x86.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "devices/i8042.h"
+#include "devices/pm.h"
+#include "devices/rtc.h"
+#include "devices/serial.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_mmio.h"
+
+#include <string.h>
+
+/* Port 0x80 is the POST/delay port: writes are meant to go nowhere. */
+static enum io_result sink(void *dev, struct io_req *req)
+{
+    (void)dev;
+    if (!req->write)
+        memset(req->data, 0xFF, req->len);
+    return IO_OK;
+}
+
+static int create_cpus(struct vm *vm, unsigned ncpus)
+{
+    if (vm_create_irqchip(vm) || vm_add_cpus(vm, (int)ncpus))
+        return -1;
+    for (int i = 0; i < vm->ncpus; i++) {
+        struct vcpu *c = vm->cpus[i];
+        if (x86_setup_cpuid(c) || x86_setup_msrs(c) || x86_setup_lapic(c))
+            return -1;
+    }
+    return 0;
+}
+
+int platform_create(struct vm *vm, const struct options *opt, struct platform *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (create_cpus(vm, opt->cpus))
+        return -1;
+    if (!serial_create(vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ) || rtc_create(vm) ||
+        i8042_create(vm) || pm_create(vm) ||
+        bus_register(&vm->pio, 0x80, 1, sink, NULL, "post")) {
+        errorf("%s: cannot create the platform devices", vm->name);
+        return -1;
+    }
+    for (int i = 0; i < opt->ndisks; i++) {
+        if (virtio_blk_create(vm, opt->disks[i], i))
+            return -1;
+        p->virtio[p->nvirtio++] = (struct acpi_virtio){
+            .base = VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_STRIDE,
+            .size = VIRTIO_MMIO_SIZE,
+            .gsi = VIRTIO_MMIO_GSI + (uint32_t)i,
+        };
+    }
+    return 0;
+}
