@@ -167,13 +167,18 @@ void *vm_own(struct vm *vm, void *p)
     return vm_own_fn(vm, p, free);
 }
 
+void vm_release_devices(struct vm *vm)
+{
+    for (int i = vm->nowned - 1; i >= 0; i--)   /* reverse order of creation */
+        vm->owned[i].release(vm->owned[i].p);
+    vm->nowned = 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
     for (int i = 0; i < vm->ncpus; i++)
         vcpu_destroy(vm->cpus[i]);
-    for (int i = vm->nowned - 1; i >= 0; i--)   /* reverse order of creation */
-        vm->owned[i].release(vm->owned[i].p);
-    vm->nowned = 0;
+    vm_release_devices(vm);
     mem_free(&vm->mem);
     if (vm->fd >= 0)
         close(vm->fd);

@@ -77,6 +77,8 @@ void vm_irq_line(struct vm *vm, unsigned gsi, int level);
 void *vm_own(struct vm *vm, void *p);
 void *vm_own_fn(struct vm *vm, void *p, void (*release)(void *p));
 
+/* Release every owned device (vm_destroy does this first). */
+void vm_release_devices(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 #endif

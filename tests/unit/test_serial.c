@@ -45,8 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    for (int i = 0; i < f->vm.nowned; i++)
-        free(f->vm.owned[i]);
+    vm_release_devices(&f->vm);
     free(f);
     return 0;
 }

@@ -64,9 +64,7 @@ static void vm_init(struct vm *vm)
 
 static void vm_fini(struct vm *vm)
 {
-    for (int i = 0; i < vm->nowned; i++)
-        free(vm->owned[i]);
-    vm->nowned = 0;
+    vm_release_devices(vm);
     mem_free(&vm->mem);
 }
 
@@ -122,7 +120,7 @@ static void wr32(struct fixture *f, uint64_t off, uint32_t v)
 static struct virtio_mmio *transport(struct fixture *f)
 {
     assert_true(f->vm.nowned >= 1);
-    return f->vm.owned[0];
+    return f->vm.owned[0].p;
 }
 
 static void *gp(struct fixture *f, uint64_t gpa, uint64_t len)
