@@ -113,10 +113,9 @@ void trace_exit(const char *name, int cpu, const struct kvm_run *run)
         for (unsigned i = 0; i < run->io.size && i < 4; i++)
             v |= (uint32_t)d[i] << (8 * i);
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
-                      " %s port=0x%x size=%u count=%u %s=0x%x",
+                      " %s port=0x%x size=%u count=%u value=0x%x",
                       run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
-                      run->io.port, run->io.size, run->io.count,
-                      run->io.direction == KVM_EXIT_IO_OUT ? "value" : "(before)", v);
+                      run->io.port, run->io.size, run->io.count, v);
     } else if (run->exit_reason == KVM_EXIT_MMIO) {
         uint64_t v = 0;
         memcpy(&v, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
@@ -124,7 +123,7 @@ void trace_exit(const char *name, int cpu, const struct kvm_run *run)
                       " %s addr=0x%llx size=%u value=0x%llx",
                       run->mmio.is_write ? "write" : "read",
                       (unsigned long long)run->mmio.phys_addr, run->mmio.len,
-                      run->mmio.is_write ? (unsigned long long)v : 0ULL);
+                      (unsigned long long)v);
     }
     if (n > (int)sizeof(buf) - 2)
         n = (int)sizeof(buf) - 2;

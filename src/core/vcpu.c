@@ -222,9 +222,10 @@ void *vcpu_thread(void *arg)
             break;
         }
         stats_count(&vm->stats, c->run);
-        if (trace)
+        int r = handle_exit(c);
+        if (trace)      /* after the device answered, so reads show their value */
             trace_exit(vm->name, c->id, c->run);
-        if (handle_exit(c) == IO_STOP)
+        if (r == IO_STOP)
             break;
     }
     return NULL;
