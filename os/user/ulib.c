@@ -1,0 +1,92 @@
+/* ulib.c - the user-mode library: _start, the system-call stubs (int $0x80,
+ * see trap.c for why not `syscall`), and a line-buffered printf. */
+#include "ulib.h"
+
+/* The kernel starts a program here with RDI = its argument string and a
+ * 16-byte aligned stack; returning from main is exit(main's value). */
+asm(".section .text.start, \"ax\"\n"
+    ".globl _start\n"
+    "_start:\n"
+    "    call main\n"
+    "    mov %eax, %edi\n"
+    "    call exit\n"
+    ".text\n");
+
+/* The kernel saves and restores every register except rax, the result. */
+static long sys(long nr, long a, long b, long c)
+{
+    long r;
+    asm volatile("int $0x80" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "memory");
+    return r;
+}
+
+int putchar(int c) { return (int)sys(SYS_PUTCHAR, c, 0, 0); }
+int getchar(void) { return (int)sys(SYS_GETCHAR, 0, 0, 0); }
+long write(const void *buf, size_t len) { return sys(SYS_WRITE, (long)buf, (long)len, 0); }
+int readfile(const char *name, void *buf, size_t size) { return (int)sys(SYS_READFILE, (long)name, (long)buf, (long)size); }
+int writefile(const char *name, const void *buf, size_t len) { return (int)sys(SYS_WRITEFILE, (long)name, (long)buf, (long)len); }
+int removefile(const char *name) { return (int)sys(SYS_REMOVE, (long)name, 0, 0); }
+int readdir(int index, struct dirent *d) { return (int)sys(SYS_READDIR, index, (long)d, 0); }
+int spawn(const char *cmdline, int background) { return (int)sys(SYS_SPAWN, (long)cmdline, background, 0); }
+int wait(int pid) { return (int)sys(SYS_WAIT, pid, 0, 0); }
+void yield(void) { sys(SYS_YIELD, 0, 0, 0); }
+int getpid(void) { return (int)sys(SYS_GETPID, 0, 0, 0); }
+int ps(struct procinfo *out, int max) { return (int)sys(SYS_PS, (long)out, max, 0); }
+int kill(int pid) { return (int)sys(SYS_KILL, pid, 0, 0); }
+int sysinfo(struct sysinfo *info) { return (int)sys(SYS_SYSINFO, (long)info, 0, 0); }
+int sleep(long ticks) { return (int)sys(SYS_SLEEP, ticks, 0, 0); }
+
+void exit(int status)
+{
+    sys(SYS_EXIT, status, 0, 0);
+    for (;;)
+        ;
+}
+
+void shutdown(void)
+{
+    sys(SYS_SHUTDOWN, 0, 0, 0);
+    for (;;)
+        ;
+}
+
+/* Output is collected and sent with one system call per line (or per full
+ * buffer): a system call costs far more than a function call. */
+struct outbuf {
+    char buf[128];
+    size_t n;
+};
+
+static void flush(struct outbuf *o)
+{
+    if (o->n)
+        write(o->buf, o->n);
+    o->n = 0;
+}
+
+static void bufc(char c, void *arg)
+{
+    struct outbuf *o = arg;
+    o->buf[o->n++] = c;
+    if (c == '\n' || o->n == sizeof o->buf)
+        flush(o);
+}
+
+int printf(const char *fmt, ...)
+{
+    struct outbuf o = { .n = 0 };
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(bufc, &o, fmt, ap);
+    va_end(ap);
+    flush(&o);
+    return 0;
+}
+
+long atol(const char *s)
+{
+    long v = 0;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (*s++ - '0');
+    return v;
+}
