@@ -1,5 +1,6 @@
 /* cpu.c - per-vCPU CPUID, MSRs and LAPIC wiring for kernel guests. CPUID is
- * what the host KVM supports, nothing forced on; only the APIC ids change. */
+ * what the host KVM supports, nothing forced on; we add only APIC ids and
+ * the hypervisor bit. */
 #include "x86.h"
 #include "core/kvm.h"
 #include "core/util.h"
@@ -26,8 +27,10 @@ int x86_setup_cpuid(struct vcpu *c)
     for (uint32_t i = 0; i < cpuid->nent; i++) {
         struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
         switch (e->function) {
-        case 1:     /* initial APIC id in EBX[31:24] */
+        case 1:     /* initial APIC id in EBX[31:24]; ECX[31]: "running under
+                     * a hypervisor", which makes Linux look for kvm-clock */
             e->ebx = (e->ebx & 0x00FFFFFF) | ((uint32_t)c->id << 24);
+            e->ecx |= 1u << 31;
             break;
         case 0xB:   /* x2APIC id of this logical CPU */
         case 0x1F:

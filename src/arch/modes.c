@@ -42,6 +42,11 @@ int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp)
         segs[i]->selector = seg;
         segs[i]->base = (uint64_t)seg << 4;
     }
+    /* No BIOS, so no interrupt table: a limit of 0 turns any exception
+     * into a triple fault that mini-kvm reports, instead of a jump through
+     * a zeroed vector to 0000:0000 that would spin forever. */
+    s.idt.base = 0;
+    s.idt.limit = 0;
     struct kvm_regs r = { .rip = ip, .rsp = sp, .rflags = 0x2 };
     return set_regs_sregs(c, &r, &s);
 }

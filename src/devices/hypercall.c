@@ -7,6 +7,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define HC_MAX_WRITE 65535
@@ -48,10 +49,23 @@ static uint8_t *guest_buffer(struct vcpu *c, uint64_t reg, uint64_t len, bool lm
     return guest_ptr(&c->vm->mem, gpa, len);
 }
 
-static enum io_result bad_buffer(struct vcpu *c, const char *what, uint64_t addr, uint64_t len)
+/* Stop the guest over a bad buffer argument, saying exactly what was bad. */
+static enum io_result bad_buffer(struct vcpu *c, const char *what, const char *reg,
+                                 uint64_t addr, uint64_t len, bool lm, uint64_t ds)
 {
-    errorf("%s: hypercall %s: buffer 0x%llx+%llu is outside guest memory", c->vm->name,
-           what, (unsigned long long)addr, (unsigned long long)len);
+    char where[96];
+    if (lm)
+        snprintf(where, sizeof(where), "0x%llx", (unsigned long long)addr);
+    else
+        snprintf(where, sizeof(where), "ds:%s=%04llx:%04llx (linear 0x%llx)", reg,
+                 (unsigned long long)(ds >> 4), (unsigned long long)(addr & 0xFFFF),
+                 (unsigned long long)(ds + (addr & 0xFFFF)));
+    if (len == 0 || len > HC_MAX_WRITE)
+        errorf("%s: hypercall %s: length %llu at %s is not between 1 and %d", c->vm->name,
+               what, (unsigned long long)len, where, HC_MAX_WRITE);
+    else
+        errorf("%s: hypercall %s: buffer of %llu bytes at %s is outside guest memory",
+               c->vm->name, what, (unsigned long long)len, where);
     vm_stop(c->vm, VM_EXIT_FAULT);
     return IO_STOP;
 }
@@ -62,10 +76,10 @@ static enum io_result hc_write(struct vcpu *c, struct kvm_regs *r)
     bool lm = long_mode(c, &ds);
     uint64_t len = lm ? r->rcx : (r->rcx & 0xFFFF), addr = r->rsi;
     if (len > HC_MAX_WRITE)
-        return bad_buffer(c, "WRITE", addr, len);
+        return bad_buffer(c, "WRITE", "si", addr, len, lm, ds);
     uint8_t *p = guest_buffer(c, addr, len, lm, ds);
     if (!p)
-        return bad_buffer(c, "WRITE", addr, len);
+        return bad_buffer(c, "WRITE", "si", addr, len, lm, ds);
     console_write(c->vm->con, p, len);
     return IO_OK;
 }
@@ -76,10 +90,10 @@ static enum io_result hc_readline(struct vcpu *c, struct kvm_regs *r)
     bool lm = long_mode(c, &ds);
     uint64_t size = lm ? r->rcx : (r->rcx & 0xFFFF), addr = r->rdi;
     if (size == 0 || size > HC_MAX_WRITE)
-        return bad_buffer(c, "READLINE", addr, size);
+        return bad_buffer(c, "READLINE", "di", addr, size, lm, ds);
     uint8_t *p = guest_buffer(c, addr, size, lm, ds);
     if (!p)
-        return bad_buffer(c, "READLINE", addr, size);
+        return bad_buffer(c, "READLINE", "di", addr, size, lm, ds);
     uint64_t n = 0;
     int ch = console_getchar(c->vm->con);
     if (ch < 0) {
