@@ -13,7 +13,7 @@
 #define PM1_STS_WAK   0x8000
 #define PM1_STS_MASK  0x8D31    /* TMR, BM, GBL, PWRBTN, SLPBTN, RTC, WAK */
 #define PM1_EN_MASK   0x0721
-#define PM1_CNT_MASK  0x3C07    /* SLP_EN is write-only: never stored */
+#define PM1_CNT_MASK  0x1C07    /* SCI_EN, BM_RLD, GBL_RLS, SLP_TYP; SLP_EN reads 0 */
 
 struct pm {
     struct vm *vm;

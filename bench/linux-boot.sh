@@ -1,0 +1,126 @@
+#!/bin/bash
+# linux-boot.sh - Linux boot, measured inside the lab (L1 with nested KVM): process start to
+# the guest's /init marker line, to exit, and max RSS, for mini-kvm against
+# `qemu-system-x86_64 -M microvm -enable-kvm` (and kvmtool when LKVM=path is given).
+#
+# Usage: bench/linux-boot.sh [RUNS]      (default 5 runs per VMM, interleaved)
+# Env:   CPUS=2 MEM=512 (guest vCPUs, MiB), LAB_CPUS=2 (L1 vCPUs), NO_QEMU=1 (skip QEMU),
+#        LKVM=/path/to/lkvm (add kvmtool), CMDLINE (default "console=ttyS0 quiet").
+# The same kernel, initramfs and command line (plus `mkvm.bench`, which makes the
+# guest's /init power off right after printing the marker) for every VMM. QEMU runs in L1
+# from a bundle of /usr/bin/qemu-system-x86_64, its shared libraries and qboot.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+runs=${1:-5}
+cpus=${CPUS:-2}
+mem=${MEM:-512}
+cmdline="${CMDLINE:-console=ttyS0 quiet} mkvm.bench"
+
+make -s mini-kvm || exit 1
+tools/mkinitramfs -q || exit 1
+dir=$(mktemp -d) || exit 1
+trap 'rm -rf "$dir"' EXIT
+cp .cache/linux/vmlinuz .cache/linux/initrd.cpio.gz "$dir/" || exit 1
+
+# bundle BIN NAME: BIN and the shared libraries it needs, run in L1 through its own ld.so
+bundle() {
+    mkdir -p "$dir/$2/lib" && cp -L "$1" "$dir/$2/bin" || return 1
+    ldd "$1" | awk '/=>/ && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
+        while read -r lib; do cp -L "$lib" "$dir/$2/lib/" || exit 1; done
+}
+vmms="mini-kvm"
+if [ -z "${NO_QEMU:-}" ]; then
+    q=$(command -v qemu-system-x86_64) || { echo "linux-boot: no qemu-system-x86_64 (or set NO_QEMU=1)" >&2; exit 1; }
+    bundle "$q" qemu || exit 1
+    mkdir -p "$dir/qemu/share"
+    for f in bios-microvm.bin linuxboot_dma.bin pvh.bin; do
+        cp -L "/usr/share/qemu/$f" "$dir/qemu/share/" 2>/dev/null
+    done
+    vmms="$vmms qemu-microvm"
+fi
+if [ -n "${LKVM:-}" ]; then
+    bundle "$LKVM" lkvm || exit 1
+    vmms="$vmms kvmtool"
+fi
+
+cat >"$dir/inner.sh" <<'EOF'
+# inner.sh (runs in L1, busybox sh): RUNS CPUS MEM CMDLINE VMM...
+runs=$1 cpus=$2 mem=$3 cmdline=$4
+shift 4
+marker="mini-kvm-guest: /init reached"
+F=/lab/files
+up() { cut -d' ' -f1 /proc/uptime; }
+argv() {
+    case $1 in
+    mini-kvm) echo "./mini-kvm -k $F/vmlinuz -i $F/initrd.cpio.gz -m ${mem}M -c $cpus -p" ;;
+    qemu-microvm) echo "$F/qemu/lib/ld-linux-x86-64.so.2 --library-path $F/qemu/lib $F/qemu/bin" \
+        "-L $F/qemu/share -M microvm -enable-kvm -cpu host -smp $cpus -m $mem -nodefaults" \
+        "-no-user-config -display none -serial stdio -no-reboot -kernel $F/vmlinuz" \
+        "-initrd $F/initrd.cpio.gz -append" ;;
+    kvmtool) echo "$F/lkvm/lib/ld-linux-x86-64.so.2 --library-path $F/lkvm/lib $F/lkvm/bin" \
+        "run -k $F/vmlinuz -i $F/initrd.cpio.gz -m $mem -c $cpus --console serial -p" ;;
+    esac
+}
+one() {
+    rm -f /tmp/o /tmp/e
+    t0=$(up)
+    time -v $(argv $1) "$cmdline" </dev/null >/tmp/o 2>/tmp/e &
+    pid=$! n=0 t1=
+    while [ $n -lt 9000 ]; do
+        if grep -q "$marker" /tmp/o; then t1=$(up); break; fi
+        kill -0 $pid 2>/dev/null || break
+        n=$((n + 1))
+        sleep 0.02
+    done
+    wait $pid
+    rc=$?
+    t2=$(up)
+    [ -z "$t1" ] && grep -q "$marker" /tmp/o && t1=$t2
+    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' /tmp/e | tail -1)
+    echo "BENCH $1 rc=$rc marker=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}')" \
+         "exit=$(awk -v a=$t2 -v b=$t0 'BEGIN{print a - b}') rss_kb=${rss:-0}"
+    if [ -z "$t1" ] || [ $rc != 0 ]; then
+        echo "--- $1 failed; its output:"; tail -15 /tmp/o; tail -15 /tmp/e
+    fi
+}
+i=0
+while [ $i -lt $runs ]; do
+    for v in "$@"; do one $v; done
+    i=$((i + 1))
+done
+EOF
+
+n=$(echo $vmms | wc -w)
+bound=$((90 + runs * n * 120))
+echo "linux-boot: $runs run(s) each of: $vmms; guest -c $cpus -m ${mem}M, cmdline \"$cmdline\"" >&2
+tools/lab -q --cpus "${LAB_CPUS:-2}" --timeout "$bound" --files "$dir" -- \
+    sh /lab/files/inner.sh "$runs" "$cpus" "$mem" "$cmdline" $vmms >"$dir/log" 2>&1
+rc=$?
+python3 - "$dir/log" $vmms <<'PY'
+import re, statistics, sys
+
+log, vmms = open(sys.argv[1], errors="replace").read(), sys.argv[2:]
+rows = {v: [] for v in vmms}
+for m in re.finditer(r"^BENCH (\S+) rc=(\d+) marker=(\S+) exit=(\S+) rss_kb=(\d+)", log, re.M):
+    if m[1] in rows and m[2] == "0" and float(m[3]) >= 0:
+        rows[m[1]].append((float(m[3]), float(m[4]), int(m[5]) / 1024))
+fails = [l for l in log.splitlines() if l.startswith("--- ") or l.startswith("lab: error")]
+for l in fails:
+    print(l)
+if not rows.get("mini-kvm"):
+    sys.exit("linux-boot: no successful mini-kvm run; lab log:\n" + log[-3000:])
+med = {v: [statistics.median(c) for c in zip(*r)] for v, r in rows.items() if r}
+base = med["mini-kvm"]
+print("%-14s %5s %18s %16s %14s" % ("VMM", "runs", "to /init marker", "to exit", "max RSS"))
+for v in vmms:
+    if v not in med:
+        print("%-14s %5d %18s" % (v, 0, "(all runs failed)"))
+        continue
+    t, e, r = med[v]
+    ratio = "" if v == "mini-kvm" else "   (mini-kvm/%s: time %.2fx, RSS %.2fx)" % (
+        v, base[0] / t, base[2] / r)
+    print("%-14s %5d %16.2f s %14.2f s %10.1f MiB%s" % (v, len(rows[v]), t, e, r, ratio))
+print("medians; times from the VMM's process start, measured in L1 (/proc/uptime, 10 ms "
+      "resolution, 20 ms polling)")
+PY
+exit $rc

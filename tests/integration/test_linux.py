@@ -1,0 +1,238 @@
+# test_linux.py - unmodified Linux (Debian's cloud kernel + our initramfs) to a shell:
+# uname, nproc, cmdline, clock, ACPI poweroff and reboot; bad kernels/initrds directly.
+"""The Linux sessions need a KVM that runs Linux ("linux" capability), so on this
+project's hosts they run in the lab: ONE command in the shared L1 boot runs two
+guests one after the other (-c 2 ending in `poweroff`, -c 1 ending in `reboot`),
+each driven through its serial console by linux_session.sh. The bad-input tests
+run directly: mini-kvm validates kernel and initrd before any guest runs."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import Cmd, REPO
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LINUX = os.path.join(REPO, ".cache", "linux")
+VMLINUZ, INITRD = os.path.join(LINUX, "vmlinuz"), os.path.join(LINUX, "initrd.cpio.gz")
+MKINITRAMFS = os.path.join(REPO, "tools", "mkinitramfs")
+SESSION = os.path.join(HERE, "linux_session.sh")
+MARKER = "mini-kvm-guest: /init reached"
+LAB_CPUS = 2                    # L1 vCPUs: the -c 2 guest gets two real threads
+SESSION_LIMIT = 150             # seconds per guest, boot included
+T_IMPORT = time.time()
+
+CMDLINE_TWO = "console=ttyS0 quiet mkvm.test=two-cpus"
+CMDLINE_ONE = "console=ttyS0 quiet"
+
+SCRIPT_TWO = r"""echo R-uname=$(uname -r)
+echo R-version=$(uname -v)
+echo R-nproc=$(nproc)
+echo R-online=$(cat /sys/devices/system/cpu/online)
+echo R-cmdline=$(cat /proc/cmdline)
+echo R-date=$(date +%s)
+echo R-acpi-errors=$(dmesg | grep -ciE 'acpi.*(error|warning)|firmware bug')
+echo R-s5=$(dmesg | grep -c 'ACPI: PM: (supports S0 S5)')
+echo R-virtio-mmio=$(grep -c '^virtio_mmio ' /proc/modules)
+poweroff
+"""
+SCRIPT_ONE = r"""echo R-nproc=$(nproc)
+reboot
+"""
+
+
+def _prepare():
+    """Build .cache/linux (kernel download once, initramfs when missing or stale).
+    Returns an error string, or None."""
+    try:
+        stale = not os.path.exists(VMLINUZ) or not os.path.exists(INITRD) or \
+            os.path.getmtime(INITRD) < os.path.getmtime(MKINITRAMFS)
+        if not stale:
+            return None
+        p = subprocess.run([MKINITRAMFS, "-q"], capture_output=True, text=True, timeout=600)
+        return None if p.returncode == 0 else (p.stderr.strip() or "exit %d" % p.returncode)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return str(e)
+
+
+PREPARE_ERROR = _prepare()
+
+
+def _session(name, script_var, cpus, mem, cmdline):
+    return ("printf '%%s' \"$%s\" > \"$FILES/%s.txt\"\n"
+            "sh \"$FILES/linux_session.sh\" %s \"$FILES/%s.txt\" %d -k \"$FILES/vmlinuz\" "
+            "-i \"$FILES/initrd.cpio.gz\" -p '%s' -m %s -c %d\n"
+            % (script_var, name, name, name, SESSION_LIMIT, cmdline, mem, cpus))
+
+
+def _linux_cmd():
+    if PREPARE_ERROR:
+        return Cmd("echo 'tools/mkinitramfs failed: %s' >&2; exit 1"
+                   % PREPARE_ERROR.replace("'", ""))
+    body = ("S_TWO='%s'\nS_ONE='%s'\n" % (SCRIPT_TWO.replace("'", "'\\''"),
+                                          SCRIPT_ONE.replace("'", "'\\''"))
+            + _session("two", "S_TWO", 2, "512M", CMDLINE_TWO)
+            + _session("one", "S_ONE", 1, "256M", CMDLINE_ONE))
+    return Cmd(body, timeout=2 * SESSION_LIMIT + 30, files=[VMLINUZ, INITRD, SESSION])
+
+
+COMMANDS = {"linux": _linux_cmd()}
+
+
+class Session:
+    """One guest's part of the command output."""
+    def __init__(self, out, name):
+        m = re.search(r"=== %s prompt: .*?L1-date=(\d+)\n=== %s stdout\n(.*)\n=== %s stderr\n"
+                      r"(.*?)=== %s rc=(\d+)" % ((name,) * 4), out, re.S)
+        assert m, "no complete '%s' session in the output" % name
+        self.l1_date, self.console, self.err, self.rc = int(m[1]), m[2], m[3], int(m[4])
+        self.console = self.console.replace("\r\n", "\n")
+        self.vals = dict(re.findall(r"^R-([a-z0-9-]+)=(.*?)\s*$", self.console, re.M))
+
+    def __getitem__(self, key):
+        assert key in self.vals, "the guest printed no R-%s= line:\n%s" % (key, self.console[-3000:])
+        return self.vals[key]
+
+
+@pytest.fixture
+def linux(results):
+    r = results["linux"]
+    assert "=== one rc=" in r.out, r
+    return {name: Session(r.out, name) for name in ("two", "one")}
+
+
+def _release():
+    with open(os.path.join(LINUX, "release")) as f:
+        return f.read().strip()
+
+
+# ---- in the lab: real Linux boots ----
+
+@pytest.mark.needs("linux")
+def test_boots_to_a_shell_on_the_serial_console(linux):
+    for s in linux.values():
+        assert MARKER in s.console, s.console[-3000:]
+        assert "mkvm-linux:/root# " in s.console
+        assert "init: insmod" not in s.console          # every virtio module loaded
+
+
+@pytest.mark.needs("linux")
+def test_uname_is_the_debian_kernel(linux):
+    assert linux["two"]["uname"] == _release()
+    with open(os.path.join(LINUX, "version")) as f:
+        assert f.read().strip() in linux["two"]["version"]
+
+
+@pytest.mark.needs("linux")
+def test_nproc_matches_minus_c(linux):
+    assert linux["two"]["nproc"] == "2"
+    assert linux["two"]["online"] == "0-1"
+    assert linux["one"]["nproc"] == "1"
+
+
+@pytest.mark.needs("linux")
+def test_proc_cmdline_is_minus_p(linux):
+    assert linux["two"]["cmdline"] == CMDLINE_TWO
+
+
+@pytest.mark.needs("linux")
+def test_guest_clock_is_the_hosts(linux):
+    guest = int(linux["two"]["date"])
+    assert abs(guest - linux["two"].l1_date) <= 60           # the RTC gave L1's time
+    assert T_IMPORT - 60 <= guest <= time.time() + 60         # and that is ours
+
+
+@pytest.mark.needs("linux")
+def test_acpi_tables_accepted(linux):
+    assert linux["two"]["acpi-errors"] == "0"
+    assert linux["two"]["s5"] == "1"
+    assert linux["two"]["virtio-mmio"] == "1"
+
+
+@pytest.mark.needs("linux")
+def test_poweroff_exits_with_status_0(linux):
+    s = linux["two"]
+    assert s.rc == 0, s.err + s.console[-2000:]
+    assert "reboot: Power down" in s.console
+    assert s.err == ""
+
+
+@pytest.mark.needs("linux")
+def test_reboot_exits_with_status_0_and_says_so(linux):
+    s = linux["one"]
+    assert s.rc == 0, s.err + s.console[-2000:]
+    assert s.err == ("mini-kvm: vmlinuz: guest requested a reboot (ACPI reset register): "
+                     "exiting (reboot = exit status 0)\n")
+
+
+# ---- directly on this host: bad input is one clear line, before any guest runs ----
+
+def mkvm(*args, timeout=30):
+    p = subprocess.run([os.path.join(REPO, "mini-kvm")] + list(args), cwd=REPO,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def one_error(args, want):
+    rc, out, err = mkvm(*args)
+    assert rc != 0 and out == "", (rc, out, err)
+    assert err.count("\n") == 1 and err.startswith("mini-kvm: "), err
+    assert want in err, err
+    return err
+
+
+@pytest.fixture
+def kernel():
+    if PREPARE_ERROR:
+        pytest.fail("tools/mkinitramfs failed: %s" % PREPARE_ERROR, pytrace=False)
+    with open(VMLINUZ, "rb") as f:
+        return f.read()
+
+
+def test_bad_kernels_are_one_clear_error(kernel, tmp_path):
+    setup = (kernel[0x1F1] or 4) * 512 + 512
+    want_len = setup + int.from_bytes(kernel[0x1F4:0x1F8], "little") * 16
+    cases = {"empty": (b"", "kernel is empty"),
+             "random": (bytes((i * 7919 + 13) % 251 for i in range(65536)), "no HdrS magic"),
+             "old-protocol": (kernel[:0x206] + b"\x05\x02" + kernel[0x208:65536],
+                              "boot protocol 2.05 too old (need 2.12 for 64-bit entry)")}
+    for cut in (100, 0x250, 4096, setup, len(kernel) // 2, want_len - 1):
+        want = "not a bzImage" if cut < 0x264 else \
+            "truncated: header says %d bytes, file has %d" % (want_len, cut)
+        cases["cut-%d" % cut] = (kernel[:cut], want)
+    for name, (data, want) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        err = one_error(["-k", str(path), "-i", INITRD], want)
+        assert str(path) in err
+
+
+def test_elf_that_is_not_a_kernel_is_one_clear_error():
+    one_error(["-k", "/bin/true"], "/bin/true: ")
+
+
+def test_bad_initrds_are_one_clear_error(kernel, tmp_path):
+    (tmp_path / "empty").write_bytes(b"")
+    big = tmp_path / "big"
+    with open(big, "wb") as f:
+        f.truncate(300 << 20)                          # sparse: costs no disk
+    one_error(["-k", VMLINUZ, "-i", str(tmp_path / "missing")], "missing: cannot open initrd")
+    one_error(["-k", VMLINUZ, "-i", str(tmp_path / "empty")], "initrd is empty")
+    one_error(["-k", VMLINUZ, "-i", str(tmp_path)], "initrd is a directory")
+    one_error(["-k", VMLINUZ, "-i", str(big), "-m", "128M"],
+              "big: does not fit below 0x8000000 (initrd 300 MiB")
+
+
+def test_too_little_ram_and_too_long_cmdline(kernel):
+    one_error(["-k", VMLINUZ, "-m", "64M"], "kernel needs 68 MiB of RAM to decompress")
+    one_error(["-k", VMLINUZ, "-p", "a" * 3000],
+              "command line is 3000 bytes, this kernel accepts at most 2047")
+
+
+def test_valid_kernel_on_a_host_that_cannot_run_linux(kernel, host):
+    if host.can("linux"):
+        pytest.skip("this host's KVM runs Linux")
+    one_error(["-k", VMLINUZ, "-i", INITRD], "cannot run Linux")
