@@ -9,12 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define VERSION "0.1.0"
 
 static void quit_vm(void *arg)
 {
     vm_stop(arg, 0);
+}
+
+/* --stats: how much of the process's memory is the VMM's own, not guest RAM. */
+static void print_memory(struct guest *g, int n)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return;
+    uint64_t guest = 0;
+    for (int i = 0; i < n; i++)
+        guest += mem_resident(&g[i].vm.mem);
+    uint64_t max_rss = (uint64_t)ru.ru_maxrss;   /* KiB */
+    errorf("memory: max RSS %llu KiB, guest RAM touched %llu KiB, VMM overhead %llu KiB",
+           (unsigned long long)max_rss, (unsigned long long)(guest >> 10),
+           (unsigned long long)(max_rss > guest >> 10 ? max_rss - (guest >> 10) : 0));
 }
 
 /* Start every guest, wait for all; status = first failing guest's. */
@@ -29,9 +45,11 @@ static int run_all(struct guest *g, int n, const struct options *opt)
         if (s && !status)
             status = s;
     }
-    if (opt->stats)
+    if (opt->stats) {
         for (int i = 0; i < n; i++)
             stats_print(&g[i].vm.stats, g[i].name);
+        print_memory(g, n);
+    }
     return status;
 }
 

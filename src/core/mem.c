@@ -74,6 +74,25 @@ int guest_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64
     return 0;
 }
 
+uint64_t mem_resident(const struct guest_mem *m)
+{
+    uint64_t total = 0;
+    unsigned char vec[4096];
+    for (int i = 0; i < m->nr; i++) {
+        /* in chunks, so the vector stays on the stack */
+        for (uint64_t off = 0; off < m->r[i].size; off += sizeof(vec) * 4096ULL) {
+            uint64_t len = m->r[i].size - off;
+            if (len > sizeof(vec) * 4096ULL)
+                len = sizeof(vec) * 4096ULL;
+            if (mincore(m->r[i].host + off, len, vec) < 0)
+                return 0;
+            for (uint64_t p = 0; p < len / 4096; p++)
+                total += (vec[p] & 1) * 4096ULL;
+        }
+    }
+    return total;
+}
+
 int mem_parse_size(const char *s, uint64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s))

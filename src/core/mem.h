@@ -38,6 +38,9 @@ void *guest_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 int guest_read(const struct guest_mem *m, uint64_t gpa, void *dst, uint64_t len);
 int guest_write(const struct guest_mem *m, uint64_t gpa, const void *src, uint64_t len);
 
+/* Bytes of guest RAM resident in host memory (touched pages), by mincore(2). */
+uint64_t mem_resident(const struct guest_mem *m);
+
 /* Parse a size such as "512M", "64K", "1G", "4096" into bytes.
  * Returns 0, or -1 for anything malformed or overflowing. */
 int mem_parse_size(const char *s, uint64_t *out);
