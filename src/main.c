@@ -4,6 +4,8 @@
 #include "guest.h"
 #include "arch/hostcheck.h"
 #include "core/kvm.h"
+#include "core/stats.h"
+#include "core/vcpu.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -46,8 +48,12 @@ static int run_all(struct guest *g, int n, const struct options *opt)
             status = s;
     }
     if (opt->stats) {
-        for (int i = 0; i < n; i++)
-            stats_print(&g[i].vm.stats, g[i].name);
+        for (int i = 0; i < n; i++) {
+            struct stats all = { 0 };
+            for (int c = 0; c < g[i].vm.ncpus; c++)
+                stats_merge(&all, &g[i].vm.cpus[c]->stats);
+            stats_print(&all, g[i].name);
+        }
         print_memory(g, n);
     }
     return status;

@@ -33,7 +33,6 @@ const char *exit_reason_name(uint32_t reason)
 void stats_init(struct stats *s)
 {
     memset(s, 0, sizeof(*s));
-    pthread_mutex_init(&s->lock, NULL);
 }
 
 static void count_addr(struct stats *s, uint64_t addr, int mmio, uint64_t n)
@@ -54,13 +53,21 @@ static void count_addr(struct stats *s, uint64_t addr, int mmio, uint64_t n)
 
 void stats_count(struct stats *s, const struct kvm_run *run)
 {
-    pthread_mutex_lock(&s->lock);
     s->reason[run->exit_reason < STATS_REASONS ? run->exit_reason : 0]++;
     if (run->exit_reason == KVM_EXIT_IO)
         count_addr(s, run->io.port, 0, 1);
     else if (run->exit_reason == KVM_EXIT_MMIO)
         count_addr(s, run->mmio.phys_addr, 1, 1);
-    pthread_mutex_unlock(&s->lock);
+}
+
+void stats_merge(struct stats *into, const struct stats *from)
+{
+    for (int i = 0; i < STATS_REASONS; i++)
+        into->reason[i] += from->reason[i];
+    for (int i = 0; i < STATS_ADDRS; i++)
+        if (from->addr[i].count)
+            count_addr(into, from->addr[i].addr, from->addr[i].mmio, from->addr[i].count);
+    into->other_addrs += from->other_addrs;
 }
 
 static int by_count(const void *a, const void *b)
@@ -69,12 +76,11 @@ static int by_count(const void *a, const void *b)
     return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
-void stats_print(struct stats *s, const char *name)
+void stats_print(const struct stats *s, const char *name)
 {
     char buf[8192];
     size_t n = 0;
 #define OUT(...) do { if (n < sizeof(buf)) n += (size_t)snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__); } while (0)
-    pthread_mutex_lock(&s->lock);
     uint64_t total = 0;
     for (int i = 0; i < STATS_REASONS; i++)
         total += s->reason[i];
@@ -94,7 +100,6 @@ void stats_print(struct stats *s, const char *name)
             (unsigned long long)sorted[i].addr, (unsigned long long)sorted[i].count);
     if (s->other_addrs)
         OUT("  %-16s %12llu\n", "other", (unsigned long long)s->other_addrs);
-    pthread_mutex_unlock(&s->lock);
 #undef OUT
     if (n > sizeof(buf))
         n = sizeof(buf);

@@ -3,7 +3,6 @@
 #ifndef MINI_KVM_STATS_H
 #define MINI_KVM_STATS_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 struct kvm_run;
@@ -17,8 +16,9 @@ struct stats_addr {
     int mmio;           /* 0 port, 1 MMIO */
 };
 
+/* One per vCPU, written only by its own thread: no lock on the exit path.
+ * --stats merges them when the guest has stopped. */
 struct stats {
-    pthread_mutex_t lock;
     uint64_t reason[STATS_REASONS];
     struct stats_addr addr[STATS_ADDRS];
     uint64_t other_addrs;   /* accesses to addresses beyond the table */
@@ -27,8 +27,10 @@ struct stats {
 void stats_init(struct stats *s);
 /* Count one exit (called by the vCPU loop for every exit). */
 void stats_count(struct stats *s, const struct kvm_run *run);
+/* Add the counts of `from` into `into`. */
+void stats_merge(struct stats *into, const struct stats *from);
 /* Print the table on stderr under a "[name]" heading. */
-void stats_print(struct stats *s, const char *name);
+void stats_print(const struct stats *s, const char *name);
 
 /* Name of a KVM exit reason, e.g. "IO", "MMIO", "HLT". */
 const char *exit_reason_name(uint32_t reason);

@@ -221,7 +221,7 @@ void *vcpu_thread(void *arg)
             vm_stop(vm, VM_EXIT_FAULT);
             break;
         }
-        stats_count(&vm->stats, c->run);
+        stats_count(&c->stats, c->run);
         int r = handle_exit(c);
         if (trace)      /* after the device answered, so reads show their value */
             trace_exit(vm->name, c->id, c->run);

@@ -3,6 +3,8 @@
 #ifndef MINI_KVM_VCPU_H
 #define MINI_KVM_VCPU_H
 
+#include "stats.h"
+
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -19,6 +21,7 @@ struct vcpu {
     struct kvm_regs regs;       /* valid when regs_valid */
     struct kvm_sregs sregs;     /* valid when sregs_valid (read-only cache) */
     bool regs_valid, regs_dirty, sregs_valid;
+    struct stats stats;         /* this vCPU's exits, for --stats */
 };
 
 struct vcpu *vcpu_create(struct vm *vm, int id);

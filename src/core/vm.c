@@ -25,7 +25,6 @@ int vm_create(struct vm *vm, struct kvm_host *kvm, const char *name, uint64_t ra
     vm->fd = -1;
     bus_init(&vm->pio, "port");
     bus_init(&vm->mmio, "mmio");
-    stats_init(&vm->stats);
     atomic_init(&vm->stopping, false);
 
     vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);

@@ -5,7 +5,6 @@
 
 #include "bus.h"
 #include "mem.h"
-#include "stats.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,7 +35,6 @@ struct vm {
     bool irqchip;               /* in-kernel PIC/IOAPIC/LAPIC created */
     bool trace;                 /* --trace: print every exit */
     struct console_port *con;   /* this guest's console (output, input) */
-    struct stats stats;         /* --stats counters */
 
     atomic_bool stopping;       /* set once; every vCPU leaves its loop */
     int exit_status;            /* meaningful once stopping */
