@@ -220,6 +220,16 @@ void console_stop_input(struct console *c)
     pthread_mutex_unlock(&c->notify_lock);
 }
 
+/* Take one byte from the ring (in_lock held); -1 when empty. */
+static int pop_locked(struct console *c)
+{
+    if (!in_count(c))
+        return -1;
+    int ch = c->in_buf[c->in_head++ % CONSOLE_INBUF];
+    pthread_cond_broadcast(&c->in_cond);    /* room for the reader */
+    return ch;
+}
+
 int console_getchar(struct console_port *p)
 {
     struct console *c = p->con;
@@ -229,11 +239,7 @@ int console_getchar(struct console_port *p)
     pthread_mutex_lock(&c->in_lock);
     while (!in_count(c) && !c->in_eof)
         pthread_cond_wait(&c->in_cond, &c->in_lock);
-    int ch = -1;
-    if (in_count(c)) {
-        ch = c->in_buf[c->in_head++ % CONSOLE_INBUF];
-        pthread_cond_broadcast(&c->in_cond);
-    }
+    int ch = pop_locked(c);
     pthread_mutex_unlock(&c->in_lock);
     return ch;
 }
@@ -244,11 +250,7 @@ int console_poll(struct console_port *p)
     if (!p->owns_stdin)
         return -1;
     pthread_mutex_lock(&c->in_lock);
-    int ch = -1;
-    if (in_count(c)) {
-        ch = c->in_buf[c->in_head++ % CONSOLE_INBUF];
-        pthread_cond_broadcast(&c->in_cond);
-    }
+    int ch = pop_locked(c);
     pthread_mutex_unlock(&c->in_lock);
     return ch;
 }

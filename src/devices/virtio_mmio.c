@@ -224,8 +224,10 @@ void vq_push(struct virtqueue *q, uint16_t head, uint32_t written)
     q->pushed = true;
 }
 
-uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
-                    void *buf, uint64_t len)
+/* Copy between a flat buffer and the iovec's bytes [off, off+len); the
+ * direction says which way. Returns the bytes copied. */
+static uint64_t iov_copy(const struct iovec *iov, unsigned n, uint64_t off,
+                         uint8_t *buf, uint64_t len, bool to_iov)
 {
     uint64_t done = 0;
     for (unsigned i = 0; i < n && done < len; i++) {
@@ -236,30 +238,27 @@ uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
         uint64_t k = iov[i].iov_len - off;
         if (k > len - done)
             k = len - done;
-        memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, k);
+        uint8_t *guest = (uint8_t *)iov[i].iov_base + off;
+        if (to_iov)
+            memcpy(guest, buf + done, k);
+        else
+            memcpy(buf + done, guest, k);
         done += k;
         off = 0;
     }
     return done;
 }
 
+uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
+                    void *buf, uint64_t len)
+{
+    return iov_copy(iov, n, off, buf, len, false);
+}
+
 uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t off,
                       const void *buf, uint64_t len)
 {
-    uint64_t done = 0;
-    for (unsigned i = 0; i < n && done < len; i++) {
-        if (off >= iov[i].iov_len) {
-            off -= iov[i].iov_len;
-            continue;
-        }
-        uint64_t k = iov[i].iov_len - off;
-        if (k > len - done)
-            k = len - done;
-        memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, k);
-        done += k;
-        off = 0;
-    }
-    return done;
+    return iov_copy(iov, n, off, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 /* ---- registers ---- */
