@@ -40,8 +40,19 @@ echo R-virtio-mmio=$(grep -c '^virtio_mmio ' /proc/modules)
 poweroff
 """
 SCRIPT_ONE = r"""echo R-nproc=$(nproc)
+echo R-vda-size=$(cat /sys/block/vda/size)
+echo R-vda-s0=$(head -c 21 /dev/vda)
+echo R-vda-s8=$(dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 8)
+echo WRITTEN-BY-LINUX | dd of=/dev/vda bs=512 seek=100 conv=sync,fsync 2>/dev/null
 reboot
 """
+# The -c 1 guest gets a 1 MiB virtio-blk disk (found through the ACPI DSDT):
+# known bytes at sectors 0 and 8 to read, sector 100 to write (read back in L1).
+DISK_SETUP = ("dd if=/dev/zero of=/tmp/disk.img bs=512 count=2048 2>/dev/null\n"
+              "printf MINI-KVM-DISK-SECTOR0 | dd of=/tmp/disk.img conv=notrunc 2>/dev/null\n"
+              "printf SECTOR-8 | dd of=/tmp/disk.img bs=512 seek=8 conv=notrunc 2>/dev/null\n")
+DISK_CHECK = ("echo \"=== disk sector 100: $(dd if=/tmp/disk.img bs=512 skip=100 count=1 "
+              "2>/dev/null | head -c 16)\"\n")
 
 
 def _prepare():
@@ -61,11 +72,11 @@ def _prepare():
 PREPARE_ERROR = _prepare()
 
 
-def _session(name, script_var, cpus, mem, cmdline):
+def _session(name, script_var, cpus, mem, cmdline, extra=""):
     return ("printf '%%s' \"$%s\" > \"$FILES/%s.txt\"\n"
             "sh \"$FILES/linux_session.sh\" %s \"$FILES/%s.txt\" %d -k \"$FILES/vmlinuz\" "
-            "-i \"$FILES/initrd.cpio.gz\" -p '%s' -m %s -c %d\n"
-            % (script_var, name, name, name, SESSION_LIMIT, cmdline, mem, cpus))
+            "-i \"$FILES/initrd.cpio.gz\" -p '%s' -m %s -c %d %s\n"
+            % (script_var, name, name, name, SESSION_LIMIT, cmdline, mem, cpus, extra))
 
 
 def _linux_cmd():
@@ -75,7 +86,9 @@ def _linux_cmd():
     body = ("S_TWO='%s'\nS_ONE='%s'\n" % (SCRIPT_TWO.replace("'", "'\\''"),
                                           SCRIPT_ONE.replace("'", "'\\''"))
             + _session("two", "S_TWO", 2, "512M", CMDLINE_TWO)
-            + _session("one", "S_ONE", 1, "256M", CMDLINE_ONE))
+            + DISK_SETUP
+            + _session("one", "S_ONE", 1, "256M", CMDLINE_ONE, "--disk /tmp/disk.img")
+            + DISK_CHECK)
     return Cmd(body, timeout=2 * SESSION_LIMIT + 30, files=[VMLINUZ, INITRD, SESSION])
 
 
@@ -166,6 +179,15 @@ def test_reboot_exits_with_status_0_and_says_so(linux):
     assert s.rc == 0, s.err + s.console[-2000:]
     assert s.err == ("mini-kvm: vmlinuz: guest requested a reboot (ACPI reset register): "
                      "exiting (reboot = exit status 0)\n")
+
+
+@pytest.mark.needs("linux")
+def test_virtio_disk_reads_and_writes(linux, results):
+    s = linux["one"]
+    assert s["vda-size"] == "2048"                  # 1 MiB in 512-byte sectors
+    assert s["vda-s0"] == "MINI-KVM-DISK-SECTOR0"
+    assert s["vda-s8"] == "SECTOR-8"
+    assert "=== disk sector 100: WRITTEN-BY-LINUX" in results["linux"].out
 
 
 # ---- directly on this host: bad input is one clear line, before any guest runs ----
