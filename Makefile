@@ -60,15 +60,25 @@ clang-check:
 	@set -e; for f in $(SRCS); do clang $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only $$f; done
 	@echo "clang: $(words $(SRCS)) files clean"
 
-check: all clang-check unit
+# `make check` / `make run` first install what they need (Debian packages).
+setup-check:
+	@tools/setup-host check
+
+setup-run:
+	@tools/setup-host run
+
+check: setup-check
+	$(MAKE) all
+	$(MAKE) clang-check unit
 	tests/run-integration
 
-run: all
+run: setup-run
+	$(MAKE) all
 	tools/run-linux
 
 clean:
 	rm -rf $(BUILD) mini-kvm $(GUESTS)
 	@if [ -f os/Makefile ]; then $(MAKE) -C os clean; fi
 
-.PHONY: all os unit clang-check check run clean
+.PHONY: all os unit clang-check check run clean setup-check setup-run
 -include $(OBJS:.o=.d)
