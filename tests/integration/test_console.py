@@ -1,0 +1,76 @@
+# test_console.py - the kernel console on a terminal: raw mode while the guest
+# runs, Ctrl-A h / Ctrl-A x, and the terminal restored on every exit path.
+"""Runs our teaching OS (it boots here in well under a second) on a pty with
+pexpect, and reads the pty's termios from the master side: Linux shows the
+slave's settings there, so we see what mini-kvm left behind after it exits."""
+import os
+import shutil
+import signal
+import termios
+
+import pexpect
+import pytest
+
+from harness import REPO
+
+MKVM = os.path.join(REPO, "mini-kvm")
+PROMPT = "$ "
+
+
+def lflag(child):
+    return termios.tcgetattr(child.child_fd)[3]
+
+
+@pytest.fixture
+def guest(tmp_path):
+    disk = tmp_path / "d.img"
+    shutil.copy(os.path.join(REPO, "os-disk.img"), disk)
+    child = pexpect.spawn(MKVM, ["-k", "os.elf", "--disk", str(disk)], cwd=REPO,
+                          timeout=20, encoding="utf-8", codec_errors="replace")
+    assert lflag(child) & termios.ICANON           # a normal terminal before
+    child.expect_exact(PROMPT)
+    yield child
+    child.close(force=True)
+
+
+def finish(child):
+    """Wait for mini-kvm to exit, keeping the pty open to read its termios."""
+    child.expect(pexpect.EOF)
+    child.wait()
+
+
+def restored(child):
+    flags = lflag(child)
+    return bool(flags & termios.ICANON) and bool(flags & termios.ECHO)
+
+
+def test_raw_while_running_and_ctrl_a_x_quits(guest):
+    assert not lflag(guest) & termios.ICANON        # raw: keys go to the guest
+    guest.send("\x01h")
+    guest.expect_exact("C-a x    exit mini-kvm")
+    guest.send("\x01x")
+    finish(guest)
+    assert guest.exitstatus == 0
+    assert restored(guest)
+
+
+def test_ctrl_c_goes_to_the_guest_not_to_mini_kvm(guest):
+    guest.send("\x03")                              # raw mode: no SIGINT
+    guest.sendline("echo still here")
+    guest.expect_exact("still here")
+    assert guest.isalive()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_terminal_restored_when_killed(guest, sig):
+    guest.kill(sig)
+    finish(guest)
+    assert guest.signalstatus == sig
+    assert restored(guest)
+
+
+def test_terminal_restored_after_guest_shutdown(guest):
+    guest.sendline("shutdown")
+    finish(guest)
+    assert guest.exitstatus == 0
+    assert restored(guest)
