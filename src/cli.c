@@ -32,6 +32,8 @@ const char cli_usage[] =
 "                        flat binaries, 512M for kernels)\n"
 "      --trace           print every VM exit on stderr\n"
 "      --stats           print exit counts per reason and port at the end\n"
+"      --timeout SECS    stop guests still running after SECS seconds\n"
+"                        (status 124, like timeout(1))\n"
 "      --check-host      report what this host's KVM can run, then exit\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
@@ -42,7 +44,7 @@ const char cli_usage[] =
 "guest (in command-line order) that failed; 1 for mini-kvm's own errors,\n"
 "2 for a bad command line.\n";
 
-enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST };
+enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },
@@ -55,6 +57,7 @@ static const struct option longopts[] = {
     { "disk", required_argument, NULL, OPT_DISK },
     { "trace", no_argument, NULL, OPT_TRACE },
     { "stats", no_argument, NULL, OPT_STATS },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "check-host", no_argument, NULL, OPT_CHECK_HOST },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -94,6 +97,11 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
         break;
     case OPT_TRACE: o->trace = true; break;
     case OPT_STATS: o->stats = true; break;
+    case OPT_TIMEOUT:
+        if (parse_uint(arg, 1, 86400, &n))
+            FAIL("%s '%s': expected whole seconds from 1 to 86400", opt, arg);
+        o->timeout = (unsigned)n;
+        break;
     case OPT_CHECK_HOST: o->check_host = true; break;
     case 'h': o->help = true; break;
     case 'V': o->version = true; break;

@@ -17,6 +17,7 @@ struct options {
     enum guest_mode mode;
     uint64_t mem;               /* bytes; 0 = default for the guest kind */
     unsigned cpus;              /* 1..CLI_MAX_CPUS */
+    unsigned timeout;           /* --timeout seconds, 0 = none */
     const char *kernel;         /* -k: bzImage or ELF64 */
     const char *initrd;         /* -i */
     const char *cmdline;        /* -p */

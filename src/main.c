@@ -8,10 +8,13 @@
 #include "core/vcpu.h"
 #include "core/util.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #define VERSION "0.1.0"
 
@@ -35,17 +38,60 @@ static void print_memory(struct guest *g, int n)
            (unsigned long long)(max_rss > guest >> 10 ? max_rss - (guest >> 10) : 0));
 }
 
+/* --timeout: a watchdog thread stops every guest still running. */
+struct watchdog {
+    struct guest *g;
+    int n;
+    unsigned seconds;
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    bool finished;
+};
+
+static void *watchdog_thread(void *arg)
+{
+    struct watchdog *w = arg;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += w->seconds;
+    pthread_mutex_lock(&w->lock);
+    int r = 0;
+    while (!w->finished && r != ETIMEDOUT)
+        r = pthread_cond_timedwait(&w->done, &w->lock, &until);
+    pthread_mutex_unlock(&w->lock);
+    for (int i = 0; r == ETIMEDOUT && i < w->n; i++) {
+        if (!atomic_load(&w->g[i].vm.stopping))
+            errorf("%s: still running after %u s (--timeout): stopped", w->g[i].name, w->seconds);
+        vm_stop(&w->g[i].vm, 124);
+    }
+    return NULL;
+}
+
 /* Start every guest, wait for all; status = first failing guest's. */
 static int run_all(struct guest *g, int n, const struct options *opt)
 {
+    struct watchdog w = { .g = g, .n = n, .seconds = opt->timeout };
+    pthread_t dog;
+    bool dog_started = false;
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.done, NULL);
     for (int i = 0; i < n; i++)
         vm_start(&g[i].vm);
+    if (opt->timeout && pthread_create(&dog, NULL, watchdog_thread, &w) == 0)
+        dog_started = true;
     int status = 0;
     for (int i = 0; i < n; i++) {
         int s = vm_wait(&g[i].vm);
         console_flush(&g[i].port);
         if (s && !status)
             status = s;
+    }
+    if (dog_started) {
+        pthread_mutex_lock(&w.lock);
+        w.finished = true;
+        pthread_cond_signal(&w.done);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(dog, NULL);
     }
     if (opt->stats) {
         for (int i = 0; i < n; i++) {

@@ -370,3 +370,19 @@ def test_waiting_for_input_does_not_spin(guest, line, reply):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_timeout_stops_a_guest_that_never_ends(tmp_path):
+    """--timeout: a guest spinning on `jmp $` is stopped with status 124 and one
+    line naming it; a guest that finished in time keeps its output."""
+    loop = tmp_path / "loop.bin"
+    loop.write_bytes(b"\xeb\xfe")                   # jmp $
+    t0 = time.monotonic()
+    p = subprocess.run([os.path.join(REPO, "mini-kvm"), "--timeout", "1", str(loop), "hello.bin"],
+                       cwd=REPO, capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    took = time.monotonic() - t0
+    assert p.returncode == 124, p
+    assert p.stderr == "mini-kvm: loop: still running after 1 s (--timeout): stopped\n"
+    assert "[hello] Hello, world! (real mode guest)\n" in p.stdout
+    assert 1.0 <= took < 10

@@ -36,6 +36,8 @@ static void test_guests_any_order(void **state)
     assert_true(o.trace);
     assert_int_equal(o.mem, 2 << 20);
     assert_int_equal(o.mode, MODE_LONG);
+    assert_int_equal(parse(&o, err, ARGS("--timeout", "30", "a.bin")), 0);
+    assert_int_equal(o.timeout, 30);
 }
 
 static void test_kernel(void **state)
@@ -80,6 +82,8 @@ static void test_errors(void **state)
     expect_error(ARGS("-k", "vmlinuz", "a.bin"), "a.bin");
     expect_error(ARGS("-i", "initrd", "a.bin"), "-i");
     expect_error(ARGS("-c", "2", "a.bin"), "-c");
+    expect_error(ARGS("--timeout", "0", "a.bin"), "--timeout '0'");
+    expect_error(ARGS("--timeout=1.5", "a.bin"), "--timeout '1.5'");
 }
 
 static void test_help_version(void **state)
