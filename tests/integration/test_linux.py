@@ -1,9 +1,9 @@
 # test_linux.py - unmodified Linux (Debian's cloud kernel + our initramfs) to a shell:
 # uname, nproc, cmdline, clock, ACPI poweroff and reboot; bad kernels/initrds directly.
 """The Linux sessions need a KVM that runs Linux ("linux" capability), so on this
-project's hosts they run in the lab: ONE command in the shared L1 boot runs two
-guests one after the other (-c 2 ending in `poweroff`, -c 1 ending in `reboot`),
-each driven through its serial console by linux_session.sh. The bad-input tests
+project's hosts they run in the lab: ONE command in the shared L1 boot runs three
+guests one after the other (-c 2 ending in `poweroff`, -c 1 with a virtio disk
+ending in `reboot`, -c 8 ending in `poweroff`), each driven through its serial console by linux_session.sh. The bad-input tests
 run directly: mini-kvm validates kernel and initrd before any guest runs."""
 import os
 import re
@@ -46,6 +46,9 @@ echo R-vda-s8=$(dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 8)
 echo WRITTEN-BY-LINUX | dd of=/dev/vda bs=512 seek=100 conv=sync,fsync 2>/dev/null
 reboot
 """
+SCRIPT_EIGHT = r"""echo R-nproc=$(nproc)
+poweroff
+"""
 # The -c 1 guest gets a 1 MiB virtio-blk disk (found through the ACPI DSDT):
 # known bytes at sectors 0 and 8 to read, sector 100 to write (read back in L1).
 DISK_SETUP = ("dd if=/dev/zero of=/tmp/disk.img bs=512 count=2048 2>/dev/null\n"
@@ -83,13 +86,14 @@ def _linux_cmd():
     if PREPARE_ERROR:
         return Cmd("echo 'tools/mkinitramfs failed: %s' >&2; exit 1"
                    % PREPARE_ERROR.replace("'", ""))
-    body = ("S_TWO='%s'\nS_ONE='%s'\n" % (SCRIPT_TWO.replace("'", "'\\''"),
-                                          SCRIPT_ONE.replace("'", "'\\''"))
+    body = ("S_TWO='%s'\nS_ONE='%s'\nS_EIGHT='%s'\n" % tuple(
+                s.replace("'", "'\\''") for s in (SCRIPT_TWO, SCRIPT_ONE, SCRIPT_EIGHT))
             + _session("two", "S_TWO", 2, "512M", CMDLINE_TWO)
             + DISK_SETUP
             + _session("one", "S_ONE", 1, "256M", CMDLINE_ONE, "--disk /tmp/disk.img")
-            + DISK_CHECK)
-    return Cmd(body, timeout=2 * SESSION_LIMIT + 30, files=[VMLINUZ, INITRD, SESSION])
+            + DISK_CHECK
+            + _session("eight", "S_EIGHT", 8, "256M", CMDLINE_ONE))
+    return Cmd(body, timeout=3 * SESSION_LIMIT + 30, files=[VMLINUZ, INITRD, SESSION])
 
 
 COMMANDS = {"linux": _linux_cmd()}
@@ -113,8 +117,8 @@ class Session:
 @pytest.fixture
 def linux(results):
     r = results["linux"]
-    assert "=== one rc=" in r.out, r
-    return {name: Session(r.out, name) for name in ("two", "one")}
+    assert "=== eight rc=" in r.out, r
+    return {name: Session(r.out, name) for name in ("two", "one", "eight")}
 
 
 def _release():
@@ -144,6 +148,7 @@ def test_nproc_matches_minus_c(linux):
     assert linux["two"]["nproc"] == "2"
     assert linux["two"]["online"] == "0-1"
     assert linux["one"]["nproc"] == "1"
+    assert linux["eight"]["nproc"] == "8"          # MADT: one LAPIC entry per vCPU
 
 
 @pytest.mark.needs("linux")
