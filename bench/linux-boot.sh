@@ -5,7 +5,8 @@
 #
 # Usage: bench/linux-boot.sh [RUNS]      (default 5 runs per VMM, interleaved)
 # Env:   CPUS=2 MEM=512 (guest vCPUs, MiB), LAB_CPUS=2 (L1 vCPUs), NO_QEMU=1 (skip QEMU),
-#        LKVM=/path/to/lkvm (add kvmtool), CMDLINE (default "console=ttyS0 quiet").
+#        LKVM=/path/to/lkvm (add kvmtool), CMDLINE (default "console=ttyS0 quiet"),
+#        LOG=FILE (keep the lab's console log).
 # The same kernel, initramfs and command line (plus `mkvm.bench`, which makes the
 # guest's /init power off right after printing the marker) for every VMM. QEMU runs in L1
 # from a bundle of /usr/bin/qemu-system-x86_64, its shared libraries and qboot.
@@ -23,8 +24,10 @@ trap 'rm -rf "$dir"' EXIT
 cp .cache/linux/vmlinuz .cache/linux/initrd.cpio.gz "$dir/" || exit 1
 
 # bundle BIN NAME: BIN and the shared libraries it needs, run in L1 through its own ld.so
+# (a static BIN is copied alone and run directly)
 bundle() {
     mkdir -p "$dir/$2/lib" && cp -L "$1" "$dir/$2/bin" || return 1
+    ldd "$1" >/dev/null 2>&1 || return 0
     ldd "$1" | awk '/=>/ && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
         while read -r lib; do cp -L "$lib" "$dir/$2/lib/" || exit 1; done
 }
@@ -49,38 +52,60 @@ runs=$1 cpus=$2 mem=$3 cmdline=$4
 shift 4
 marker="mini-kvm-guest: /init reached"
 F=/lab/files
+export HOME=${HOME:-/tmp}    # kvmtool keeps its control sockets in $HOME/.lkvm
 up() { cut -d' ' -f1 /proc/uptime; }
+# exe NAME: a bundle's binary, through its own ld.so unless it is static
+exe() {
+    if [ -e $F/$1/lib/ld-linux-x86-64.so.2 ]; then
+        echo "$F/$1/lib/ld-linux-x86-64.so.2 --library-path $F/$1/lib $F/$1/bin"
+    else
+        echo "$F/$1/bin"
+    fi
+}
 argv() {
     case $1 in
     mini-kvm) echo "./mini-kvm -k $F/vmlinuz -i $F/initrd.cpio.gz -m ${mem}M -c $cpus -p" ;;
-    qemu-microvm) echo "$F/qemu/lib/ld-linux-x86-64.so.2 --library-path $F/qemu/lib $F/qemu/bin" \
+    qemu-microvm) echo "$(exe qemu)" \
         "-L $F/qemu/share -M microvm -enable-kvm -cpu host -smp $cpus -m $mem -nodefaults" \
         "-no-user-config -display none -serial stdio -no-reboot -kernel $F/vmlinuz" \
         "-initrd $F/initrd.cpio.gz -append" ;;
-    kvmtool) echo "$F/lkvm/lib/ld-linux-x86-64.so.2 --library-path $F/lkvm/lib $F/lkvm/bin" \
-        "run -k $F/vmlinuz -i $F/initrd.cpio.gz -m $mem -c $cpus --console serial -p" ;;
+    # --nodefaults: exactly our command line (no "noapic noacpi ... root=/dev/vda" prefix);
+    # mode=none: no default user-mode virtio-net (the others have no NIC either)
+    kvmtool) echo "$(exe lkvm) run --nodefaults --network mode=none -k $F/vmlinuz" \
+        "-i $F/initrd.cpio.gz -m $mem -c $cpus --console serial -p" ;;
     esac
 }
 one() {
     rm -f /tmp/o /tmp/e
+    : >/tmp/o    # the poll below may run before the VMM's redirection creates it
     t0=$(up)
     time -v $(argv $1) "$cmdline" </dev/null >/tmp/o 2>/tmp/e &
-    pid=$! n=0 t1=
+    pid=$! n=0 t1= end=exit
     while [ $n -lt 9000 ]; do
-        if grep -q "$marker" /tmp/o; then t1=$(up); break; fi
+        [ -z "$t1" ] && grep -q "$marker" /tmp/o && t1=$(up)
+        # a VMM without a power-off device (kvmtool on x86: no ACPI) never exits: the
+        # guest's poweroff ends in the kernel's halt; stop the VMM when that is printed
+        if [ -n "$t1" ] && grep -q "System halted" /tmp/o; then
+            end=halt t2=$(up)
+            for s in /proc/[0-9]*/stat; do
+                read -r p _ _ pp _ <"$s" 2>/dev/null && [ "$pp" = "$pid" ] && kill -9 "$p"
+            done
+            break
+        fi
         kill -0 $pid 2>/dev/null || break
         n=$((n + 1))
         sleep 0.02
     done
     wait $pid
     rc=$?
-    t2=$(up)
+    if [ $end = halt ]; then rc=0; else t2=$(up); fi
     [ -z "$t1" ] && grep -q "$marker" /tmp/o && t1=$t2
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' /tmp/e | tail -1)
     echo "BENCH $1 rc=$rc marker=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}')" \
-         "exit=$(awk -v a=$t2 -v b=$t0 'BEGIN{print a - b}') rss_kb=${rss:-0}"
+         "exit=$(awk -v a=$t2 -v b=$t0 'BEGIN{print a - b}') rss_kb=${rss:-0} end=$end"
     if [ -z "$t1" ] || [ $rc != 0 ]; then
-        echo "--- $1 failed; its output:"; tail -15 /tmp/o; tail -15 /tmp/e
+        echo "--- $1 failed; its output:"; tail -15 /tmp/o
+        grep -v "^	" /tmp/e | tail -15    # its stderr without time -v's tab-indented report
     fi
 }
 i=0
@@ -96,14 +121,18 @@ echo "linux-boot: $runs run(s) each of: $vmms; guest -c $cpus -m ${mem}M, cmdlin
 tools/lab -q --cpus "${LAB_CPUS:-2}" --timeout "$bound" --files "$dir" -- \
     sh /lab/files/inner.sh "$runs" "$cpus" "$mem" "$cmdline" $vmms >"$dir/log" 2>&1
 rc=$?
+[ -n "${LOG:-}" ] && cp "$dir/log" "$LOG"
 python3 - "$dir/log" $vmms <<'PY'
 import re, statistics, sys
 
 log, vmms = open(sys.argv[1], errors="replace").read(), sys.argv[2:]
 rows = {v: [] for v in vmms}
-for m in re.finditer(r"^BENCH (\S+) rc=(\d+) marker=(\S+) exit=(\S+) rss_kb=(\d+)", log, re.M):
+halted = set()
+for m in re.finditer(r"^BENCH (\S+) rc=(\d+) marker=(\S+) exit=(\S+) rss_kb=(\d+) end=(\w+)", log, re.M):
     if m[1] in rows and m[2] == "0" and float(m[3]) >= 0:
         rows[m[1]].append((float(m[3]), float(m[4]), int(m[5]) / 1024))
+        if m[6] == "halt":
+            halted.add(m[1])
 fails = [l for l in log.splitlines() if l.startswith("--- ") or l.startswith("lab: error")]
 for l in fails:
     print(l)
@@ -119,8 +148,12 @@ for v in vmms:
     t, e, r = med[v]
     ratio = "" if v == "mini-kvm" else "   (mini-kvm/%s: time %.2fx, RSS %.2fx)" % (
         v, base[0] / t, base[2] / r)
-    print("%-14s %5d %16.2f s %14.2f s %10.1f MiB%s" % (v, len(rows[v]), t, e, r, ratio))
+    e = ("%.2f s" % e) + (" (halt)" if v in halted else "")
+    print("%-14s %5d %16.2f s %16s %10.1f MiB%s" % (v, len(rows[v]), t, e, r, ratio))
 print("medians; times from the VMM's process start, measured in L1 (/proc/uptime, 10 ms "
       "resolution, 20 ms polling)")
+if halted:
+    print("(halt): the VMM did not exit at the guest's poweroff (no power-off device); the "
+          "time is to the guest kernel's \"System halted\", then the VMM was killed")
 PY
 exit $rc
