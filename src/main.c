@@ -115,14 +115,16 @@ static int run(const struct options *opt)
 
     int n = opt->kernel ? 1 : opt->nguests;
     struct guest *g = xcalloc((size_t)n, sizeof(*g));
-    struct console con;
-    console_init(&con, n > 1);
+    /* Never freed: the detached stdin reader may use it until the process
+     * exits (it can be blocked in read(2) with nothing to wake it). */
+    struct console *con = xcalloc(1, sizeof(*con));
+    console_init(con, n > 1);
     int status = 1;
     for (int i = 0; i < n; i++) {
-        int r = opt->kernel ? guest_setup_kernel(&g[i], &kvm, opt, &con)
-                            : guest_setup_flat(&g[i], &kvm, opt, opt->guests[i], i, &con);
+        int r = opt->kernel ? guest_setup_kernel(&g[i], &kvm, opt, con)
+                            : guest_setup_flat(&g[i], &kvm, opt, opt->guests[i], i, con);
         if (r) {
-            console_stop_input(&con);
+            console_stop_input(con);
             for (int j = 0; j <= i; j++)
                 vm_destroy(&g[j].vm);
             free(g);
@@ -130,10 +132,10 @@ static int run(const struct options *opt)
         }
     }
     if (opt->kernel)
-        console_raw(&con, quit_vm, &g[0].vm);
+        console_raw(con, quit_vm, &g[0].vm);
     status = run_all(g, n, opt);
     console_restore();
-    console_stop_input(&con);
+    console_stop_input(con);
     for (int i = 0; i < n; i++)
         vm_destroy(&g[i].vm);
     free(g);

@@ -114,13 +114,18 @@ static void notify(struct console *c)
     pthread_mutex_unlock(&c->notify_lock);
 }
 
-static void push_input(struct console *c, const uint8_t *b, size_t n)
+/* Queue input for the guest. From a pipe or file a full ring makes the
+ * reader wait (scripted input is never lost). On a raw terminal it must keep
+ * reading so that Ctrl-A x always works, so bytes that do not fit are
+ * dropped, as a real UART drops them on overrun. */
+static void push_input(struct console *c, const uint8_t *b, size_t n, bool may_drop)
 {
     pthread_mutex_lock(&c->in_lock);
     for (size_t i = 0; i < n; i++) {
-        while (in_count(c) == CONSOLE_INBUF)    /* full: wait, do not spin */
+        while (in_count(c) == CONSOLE_INBUF && !may_drop)   /* wait, do not spin */
             pthread_cond_wait(&c->in_cond, &c->in_lock);
-        c->in_buf[c->in_tail++ % CONSOLE_INBUF] = b[i];
+        if (in_count(c) < CONSOLE_INBUF)
+            c->in_buf[c->in_tail++ % CONSOLE_INBUF] = b[i];
     }
     pthread_cond_broadcast(&c->in_cond);
     pthread_mutex_unlock(&c->in_lock);
@@ -141,8 +146,10 @@ static size_t filter_escapes(struct console *c, uint8_t *b, size_t n, bool *pend
             *pending = false;
             if (b[i] == 'x' || b[i] == 'X') {
                 console_restore();
+                pthread_mutex_lock(&c->notify_lock);
                 if (c->quit)
                     c->quit(c->quit_arg);
+                pthread_mutex_unlock(&c->notify_lock);
                 continue;
             }
             if (b[i] == 'h' || b[i] == 'H' || b[i] == '?') {
@@ -172,10 +179,13 @@ static void *reader_thread(void *arg)
         if (r <= 0)
             break;
         size_t n = (size_t)r;
-        if (c->escapes)
+        pthread_mutex_lock(&c->notify_lock);    /* set by console_raw */
+        bool escapes = c->escapes;
+        pthread_mutex_unlock(&c->notify_lock);
+        if (escapes)
             n = filter_escapes(c, b, n, &pending);
         if (n)
-            push_input(c, b, n);
+            push_input(c, b, n, escapes);
     }
     pthread_mutex_lock(&c->in_lock);
     c->in_eof = true;   /* the thread ends here: nothing polls stdin again */
@@ -217,7 +227,18 @@ void console_stop_input(struct console *c)
     pthread_mutex_lock(&c->notify_lock);
     c->notify = NULL;
     c->notify_dev = NULL;
+    c->quit = NULL;
+    c->quit_arg = NULL;
     pthread_mutex_unlock(&c->notify_lock);
+}
+
+void console_port_stop(struct console_port *p)
+{
+    struct console *c = p->con;
+    pthread_mutex_lock(&c->in_lock);
+    p->stopped = true;
+    pthread_cond_broadcast(&c->in_cond);
+    pthread_mutex_unlock(&c->in_lock);
 }
 
 /* Take one byte from the ring (in_lock held); -1 when empty. */
@@ -237,9 +258,9 @@ int console_getchar(struct console_port *p)
         return -1;
     start_reader(c);
     pthread_mutex_lock(&c->in_lock);
-    while (!in_count(c) && !c->in_eof)
+    while (!in_count(c) && !c->in_eof && !p->stopped)
         pthread_cond_wait(&c->in_cond, &c->in_lock);
-    int ch = pop_locked(c);
+    int ch = p->stopped ? -1 : pop_locked(c);
     pthread_mutex_unlock(&c->in_lock);
     return ch;
 }
@@ -289,8 +310,10 @@ static void on_fatal_signal(int sig)
 
 void console_raw(struct console *c, void (*quit)(void *), void *arg)
 {
+    pthread_mutex_lock(&c->notify_lock);    /* the reader may already run */
     c->quit = quit;
     c->quit_arg = arg;
+    pthread_mutex_unlock(&c->notify_lock);
     if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
         return;     /* pipe or file: scripted session, no escapes */
     struct termios raw = saved_tio;
@@ -308,5 +331,7 @@ void console_raw(struct console *c, void (*quit)(void *), void *arg)
         tio_saved = 0;
         return;
     }
+    pthread_mutex_lock(&c->notify_lock);
     c->escapes = true;
+    pthread_mutex_unlock(&c->notify_lock);
 }

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define CONSOLE_LINE 1024
-#define CONSOLE_INBUF 4096
+#define CONSOLE_INBUF 65536    /* typed-ahead input waiting for the guest */
 
 /* Shared by every guest of the process. */
 struct console {
@@ -25,7 +25,8 @@ struct console {
     bool in_eof, reader_started;
     bool escapes;               /* Ctrl-A commands (raw TTY) */
     pthread_t reader;
-    pthread_mutex_t notify_lock; /* held while notify runs or changes */
+    pthread_mutex_t notify_lock; /* held while notify/quit run or change,
+                                  * and for escapes */
     void (*notify)(void *dev);  /* called when input arrives */
     void *notify_dev;
     void (*quit)(void *arg);    /* Ctrl-A x */
@@ -38,6 +39,7 @@ struct console_port {
     const char *name;
     int index;                  /* picks the prefix colour */
     bool owns_stdin;
+    bool stopped;               /* the guest stopped: getchar returns -1 */
     pthread_mutex_t lock;
     char line[CONSOLE_LINE];
     size_t n;
@@ -63,8 +65,10 @@ bool console_has_input(struct console_port *p);
 /* Start reading stdin on a thread; notify(dev) runs whenever input arrives
  * (the UART raises its interrupt). */
 void console_start_input(struct console_port *p, void (*notify)(void *), void *dev);
-/* Detach the notify callback (before the device is freed). */
+/* Detach the notify and quit callbacks (before devices and VMs are freed). */
 void console_stop_input(struct console *c);
+/* The guest is stopping: wake a vCPU blocked in console_getchar (-1). */
+void console_port_stop(struct console_port *p);
 
 /* Kernels on a terminal: raw mode with Ctrl-A commands; quit(arg) runs on
  * Ctrl-A x. The terminal is restored at exit and on fatal signals. */

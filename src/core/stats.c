@@ -3,6 +3,7 @@
 #include "stats.h"
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,7 @@ void stats_print(const struct stats *s, const char *name)
     (void)w;
 }
 
-void trace_exit(const char *name, int cpu, const struct kvm_run *run)
+void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size)
 {
     char buf[256];
     int n = snprintf(buf, sizeof(buf), "[%s] cpu%d exit %s", name, cpu,
@@ -115,7 +116,9 @@ void trace_exit(const char *name, int cpu, const struct kvm_run *run)
     if (run->exit_reason == KVM_EXIT_IO) {
         const uint8_t *d = (const uint8_t *)run + run->io.data_offset;
         uint32_t v = 0;
-        for (unsigned i = 0; i < run->io.size && i < 4; i++)
+        bool inside = run->io.data_offset <= run_size &&
+                      run->io.size <= run_size - run->io.data_offset;
+        for (unsigned i = 0; inside && i < run->io.size && i < 4; i++)
             v |= (uint32_t)d[i] << (8 * i);
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       " %s port=0x%x size=%u count=%u value=0x%x",

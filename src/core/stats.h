@@ -35,6 +35,6 @@ void stats_print(const struct stats *s, const char *name);
 /* Name of a KVM exit reason, e.g. "IO", "MMIO", "HLT". */
 const char *exit_reason_name(uint32_t reason);
 /* Print one --trace line for this exit to stderr. */
-void trace_exit(const char *name, int cpu, const struct kvm_run *run);
+void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size);
 
 #endif

@@ -85,7 +85,12 @@ const struct kvm_sregs *vcpu_sregs(struct vcpu *c)
 int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa)
 {
     struct kvm_translation t = { .linear_address = lin };
-    if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+    if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0) {
+        errorf("%s: KVM_TRANSLATE 0x%llx: %s", c->vm->name, (unsigned long long)lin,
+               strerror(errno));
+        return -1;
+    }
+    if (!t.valid)
         return -1;
     *gpa = t.physical_address;
     return 0;
@@ -202,6 +207,8 @@ void *vcpu_thread(void *arg)
     struct vcpu *c = arg;
     struct vm *vm = c->vm;
     bool trace = vm->trace;
+    c->self = pthread_self();
+    atomic_store(&c->running, true);    /* vm_stop may signal us from now on */
     while (!atomic_load(&vm->stopping)) {
         if (c->regs_dirty) {
             if (ioctl(c->fd, KVM_SET_REGS, &c->regs) < 0) {
@@ -214,7 +221,7 @@ void *vcpu_thread(void *arg)
         c->regs_valid = c->sregs_valid = false;
         if (ioctl(c->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
-                c->run->immediate_exit = 0;
+                __atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
                 continue;
             }
             errorf("%s: KVM_RUN: %s", vm->name, strerror(errno));
@@ -224,7 +231,7 @@ void *vcpu_thread(void *arg)
         stats_count(&c->stats, c->run);
         int r = handle_exit(c);
         if (trace)      /* after the device answered, so reads show their value */
-            trace_exit(vm->name, c->id, c->run);
+            trace_exit(vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size);
         if (r == IO_STOP)
             break;
     }

@@ -7,6 +7,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,7 +18,9 @@ struct vcpu {
     int id;
     int fd;
     struct kvm_run *run;
-    pthread_t thread;
+    pthread_t thread;           /* set by vm_start */
+    pthread_t self;             /* set by the thread itself, then running */
+    atomic_bool running;
     struct kvm_regs regs;       /* valid when regs_valid */
     struct kvm_sregs sregs;     /* valid when sregs_valid (read-only cache) */
     bool regs_valid, regs_dirty, sregs_valid;

@@ -3,6 +3,7 @@
 #include "vm.h"
 #include "kvm.h"
 #include "util.h"
+#include "console.h"
 #include "vcpu.h"
 
 #include <errno.h>
@@ -133,11 +134,14 @@ void vm_stop(struct vm *vm, int status)
     if (!atomic_compare_exchange_strong(&vm->stopping, &expected, true))
         return;     /* someone else stopped it first: keep their status */
     vm->exit_status = status;
+    if (vm->con)
+        console_port_stop(vm->con);     /* a vCPU may wait for input */
     for (int i = 0; i < vm->ncpus; i++) {
         struct vcpu *c = vm->cpus[i];
-        c->run->immediate_exit = 1;
-        if (c->thread && !pthread_equal(c->thread, pthread_self()))
-            pthread_kill(c->thread, SIGUSR1);
+        __atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+        /* only threads that have started: their id is set by then */
+        if (atomic_load(&c->running) && !pthread_equal(c->self, pthread_self()))
+            pthread_kill(c->self, SIGUSR1);
     }
 }
 
@@ -175,6 +179,8 @@ void vm_release_devices(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+    if (!vm->kvm)
+        return;     /* never created (setup failed before vm_create) */
     for (int i = 0; i < vm->ncpus; i++)
         vcpu_destroy(vm->cpus[i]);
     vm_release_devices(vm);

@@ -20,30 +20,55 @@ const char *hc_name(unsigned func)
     return func < sizeof(names) / sizeof(names[0]) ? names[func] : NULL;
 }
 
-/* Is the guest in long mode? Real-mode guests use 16-bit registers and DS. */
-static bool long_mode(struct vcpu *c, uint64_t *ds_base)
+/* How a hypercall reads the guest's registers: 16-bit real mode (DS:SI,
+ * CX), 32-bit protected mode (DS base + ESI, ECX) or 64-bit mode (RSI, RCX).
+ * With paging on, buffer addresses are virtual and go through KVM_TRANSLATE. */
+struct hc_mode {
+    unsigned bits;      /* 16, 32 or 64 */
+    uint64_t ds_base;
+    bool paging;
+};
+
+static bool guest_mode(struct vcpu *c, struct hc_mode *m)
 {
     const struct kvm_sregs *s = vcpu_sregs(c);
     if (!s)
         return false;
-    *ds_base = s->ds.base;
-    return s->efer & (1u << 10);    /* EFER.LMA */
+    bool lma = s->efer & (1u << 10), pe = s->cr0 & 1;
+    *m = (struct hc_mode){ .bits = lma ? 64 : pe ? 32 : 16, .ds_base = lma ? 0 : s->ds.base,
+                           .paging = s->cr0 & (1u << 31) };
+    return true;
 }
 
-/* Guest buffer (seg:off in real mode, virtual in long mode) -> host pointer,
- * for [addr, addr+len). Long mode translates page by page and requires the
- * pages to be contiguous in guest-physical memory. */
-static uint8_t *guest_buffer(struct vcpu *c, uint64_t reg, uint64_t len, bool lm,
-                             uint64_t ds_base)
+/* A register as wide as the guest's mode: CX, ECX or RCX. */
+static uint64_t reg_width(const struct hc_mode *m, uint64_t v)
 {
-    if (!lm)
-        return guest_ptr(&c->vm->mem, ds_base + (reg & 0xFFFF), len);
-    uint64_t gpa;
-    if (vcpu_translate(c, reg, &gpa))
+    return m->bits == 64 ? v : m->bits == 32 ? (uint32_t)v : (uint16_t)v;
+}
+
+/* Write a result to AX, EAX (zero-extended, as x86 does) or RAX. */
+static void set_result(struct vcpu *c, struct kvm_regs *r, const struct hc_mode *m, uint64_t v)
+{
+    r->rax = m->bits == 16 ? (r->rax & ~0xFFFFULL) | (v & 0xFFFF) : reg_width(m, v);
+    vcpu_regs_dirty(c);
+}
+
+/* A guest buffer [off, off+len) of the mode's data segment as a host
+ * pointer, or NULL. Paged buffers must be contiguous in guest-physical
+ * memory; real-mode buffers may not run past their 64 KiB segment. */
+static uint8_t *guest_buffer(struct vcpu *c, const struct hc_mode *m, uint64_t off, uint64_t len)
+{
+    uint64_t lin = m->ds_base + off, limit = m->bits == 16 ? 0x10000 : m->bits == 32 ? 1ULL << 32 : 0;
+    if ((limit && (off > limit || len > limit - off)) || lin + len < lin)
         return NULL;
-    for (uint64_t page = (reg & ~0xFFFULL) + 4096; page < reg + len; page += 4096) {
+    if (!m->paging)
+        return guest_ptr(&c->vm->mem, lin, len);
+    uint64_t gpa;
+    if (vcpu_translate(c, lin, &gpa))
+        return NULL;
+    for (uint64_t page = (lin & ~0xFFFULL) + 4096; page - lin < len; page += 4096) {
         uint64_t g;
-        if (vcpu_translate(c, page, &g) || g != gpa + (page - reg))
+        if (vcpu_translate(c, page, &g) || g != gpa + (page - lin))
             return NULL;
     }
     return guest_ptr(&c->vm->mem, gpa, len);
@@ -51,15 +76,16 @@ static uint8_t *guest_buffer(struct vcpu *c, uint64_t reg, uint64_t len, bool lm
 
 /* Stop the guest over a bad buffer argument, saying exactly what was bad. */
 static enum io_result bad_buffer(struct vcpu *c, const char *what, const char *reg,
-                                 uint64_t addr, uint64_t len, bool lm, uint64_t ds)
+                                 uint64_t off, uint64_t len, const struct hc_mode *m)
 {
     char where[96];
-    if (lm)
-        snprintf(where, sizeof(where), "0x%llx", (unsigned long long)addr);
-    else
+    if (m->bits == 16)
         snprintf(where, sizeof(where), "ds:%s=%04llx:%04llx (linear 0x%llx)", reg,
-                 (unsigned long long)(ds >> 4), (unsigned long long)(addr & 0xFFFF),
-                 (unsigned long long)(ds + (addr & 0xFFFF)));
+                 (unsigned long long)(m->ds_base >> 4), (unsigned long long)off,
+                 (unsigned long long)(m->ds_base + off));
+    else
+        snprintf(where, sizeof(where), "%s%s=0x%llx", m->bits == 32 ? "e" : "r", reg,
+                 (unsigned long long)off);
     if (len == 0 || len > HC_MAX_WRITE)
         errorf("%s: hypercall %s: length %llu at %s is not between 1 and %d", c->vm->name,
                what, (unsigned long long)len, where, HC_MAX_WRITE);
@@ -70,42 +96,33 @@ static enum io_result bad_buffer(struct vcpu *c, const char *what, const char *r
     return IO_STOP;
 }
 
-static enum io_result hc_write(struct vcpu *c, struct kvm_regs *r)
+static enum io_result hc_write(struct vcpu *c, struct kvm_regs *r, const struct hc_mode *m)
 {
-    uint64_t ds = 0;
-    bool lm = long_mode(c, &ds);
-    uint64_t len = lm ? r->rcx : (r->rcx & 0xFFFF), addr = r->rsi;
-    if (len > HC_MAX_WRITE)
-        return bad_buffer(c, "WRITE", "si", addr, len, lm, ds);
-    uint8_t *p = guest_buffer(c, addr, len, lm, ds);
+    uint64_t len = reg_width(m, r->rcx), off = reg_width(m, r->rsi);
+    uint8_t *p = len <= HC_MAX_WRITE ? guest_buffer(c, m, off, len) : NULL;
     if (!p)
-        return bad_buffer(c, "WRITE", "si", addr, len, lm, ds);
+        return bad_buffer(c, "WRITE", "si", off, len, m);
     console_write(c->vm->con, p, len);
     return IO_OK;
 }
 
-static enum io_result hc_readline(struct vcpu *c, struct kvm_regs *r)
+static enum io_result hc_readline(struct vcpu *c, struct kvm_regs *r, const struct hc_mode *m)
 {
-    uint64_t ds = 0;
-    bool lm = long_mode(c, &ds);
-    uint64_t size = lm ? r->rcx : (r->rcx & 0xFFFF), addr = r->rdi;
-    if (size == 0 || size > HC_MAX_WRITE)
-        return bad_buffer(c, "READLINE", "di", addr, size, lm, ds);
-    uint8_t *p = guest_buffer(c, addr, size, lm, ds);
+    uint64_t size = reg_width(m, r->rcx), off = reg_width(m, r->rdi);
+    uint8_t *p = size && size <= HC_MAX_WRITE ? guest_buffer(c, m, off, size) : NULL;
     if (!p)
-        return bad_buffer(c, "READLINE", "di", addr, size, lm, ds);
-    uint64_t n = 0;
+        return bad_buffer(c, "READLINE", "di", off, size, m);
     int ch = console_getchar(c->vm->con);
     if (ch < 0) {
-        r->rax = lm ? (uint64_t)-1 : (r->rax & ~0xFFFFULL) | 0xFFFF;
-    } else {
-        for (; ch >= 0 && ch != '\n'; ch = console_getchar(c->vm->con))
-            if (n < size - 1)
-                p[n++] = (uint8_t)ch;
-        p[n] = 0;
-        r->rax = lm ? n : (r->rax & ~0xFFFFULL) | n;
+        set_result(c, r, m, (uint64_t)-1);      /* end of input */
+        return IO_OK;
     }
-    vcpu_regs_dirty(c);
+    uint64_t n = 0;
+    for (; ch >= 0 && ch != '\n'; ch = console_getchar(c->vm->con))
+        if (n < size - 1)
+            p[n++] = (uint8_t)ch;
+    p[n] = 0;
+    set_result(c, r, m, n);
     return IO_OK;
 }
 
@@ -118,20 +135,18 @@ static enum io_result unknown(struct vcpu *c, unsigned func)
     return IO_STOP;
 }
 
-static enum io_result hc_out(struct vcpu *c, unsigned func)
+/* The functions that read or write registers; EXIT, GETCHAR and NOP need
+ * none, so they cost a single exit and no ioctl. */
+static enum io_result hc_with_regs(struct vcpu *c, unsigned func)
 {
-    struct kvm_regs *r = NULL;
-    if (func != HC_EXIT && func != HC_GETCHAR && func != HC_NOP && hc_name(func)) {
-        r = vcpu_regs(c);
-        if (!r) {
-            vm_stop(c->vm, VM_EXIT_FAULT);
-            return IO_STOP;
-        }
+    struct kvm_regs *r = vcpu_regs(c);
+    struct hc_mode m;
+    bool need_mode = func == HC_WRITE || func == HC_READLINE || func == HC_VERSION;
+    if (!r || (need_mode && !guest_mode(c, &m))) {
+        vm_stop(c->vm, VM_EXIT_FAULT);
+        return IO_STOP;
     }
     switch (func) {
-    case HC_EXIT:
-        vm_stop(c->vm, 0);
-        return IO_STOP;
     case HC_EXIT_CODE:
         vm_stop(c->vm, (int)(r->rbx & 0xFF));
         return IO_STOP;
@@ -140,19 +155,29 @@ static enum io_result hc_out(struct vcpu *c, unsigned func)
         console_write(c->vm->con, &ch, 1);
         return IO_OK;
     }
-    case HC_GETCHAR:
-    case HC_NOP:
-        return IO_OK;
     case HC_WRITE:
-        return hc_write(c, r);
+        return hc_write(c, r, &m);
     case HC_READLINE:
-        return hc_readline(c, r);
+        return hc_readline(c, r, &m);
     case HC_VERSION:
-        r->rax = (r->rax & ~0xFFFFULL) | HC_ABI_VERSION;
-        vcpu_regs_dirty(c);
+        set_result(c, r, &m, HC_ABI_VERSION);
         return IO_OK;
     default:
         return unknown(c, func);
+    }
+}
+
+static enum io_result hc_out(struct vcpu *c, unsigned func)
+{
+    switch (func) {
+    case HC_EXIT:
+        vm_stop(c->vm, 0);
+        return IO_STOP;
+    case HC_GETCHAR:
+    case HC_NOP:
+        return IO_OK;
+    default:
+        return hc_with_regs(c, func);
     }
 }
 

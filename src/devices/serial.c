@@ -53,13 +53,16 @@ static bool rx_push(struct serial *s, uint8_t b, bool looped)
  * (for the guest it is as if those bytes arrived just after the reset). */
 static void rx_clear(struct serial *s)
 {
-    unsigned n = s->rx_count, head = s->rx_head;
-    s->rx_head = s->rx_count = 0;
-    for (unsigned k = 0; k < n; k++) {
-        unsigned i = (head + k) % SERIAL_FIFO;
+    uint8_t keep[SERIAL_FIFO];      /* copied out first: the ring is rebuilt */
+    unsigned n = 0;
+    for (unsigned k = 0; k < s->rx_count; k++) {
+        unsigned i = (s->rx_head + k) % SERIAL_FIFO;
         if (!s->rx_looped[i])
-            rx_push(s, s->rx[i], false);
+            keep[n++] = s->rx[i];
     }
+    s->rx_head = s->rx_count = 0;
+    for (unsigned k = 0; k < n; k++)
+        rx_push(s, keep[k], false);
 }
 
 static uint8_t rx_pop(struct serial *s)
@@ -157,9 +160,11 @@ static void write_fcr(struct serial *s, uint8_t v)
 {
     if ((v ^ s->fcr) & UART_FCR_ENABLE)
         v |= UART_FCR_CLEAR_RX;     /* toggling the FIFOs resets them */
+    /* With the FIFOs off (16450 mode) the other bits mean nothing; set the
+     * mode first so the clear and refill see the receiver's real depth. */
+    s->fcr = (v & UART_FCR_ENABLE) ? (v & 0xC9) : 0;
     if (v & UART_FCR_CLEAR_RX)
         rx_clear(s);
-    s->fcr = v & 0xC9;              /* enable, DMA mode, trigger level */
     rx_fill(s);
 }
 

@@ -82,6 +82,30 @@ static void test_write_out_of_bounds(void **state)
     assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
 }
 
+static void test_write_32bit_protected_mode(void **state)
+{
+    struct fixture *f = *state;
+    f->c.sregs.cr0 = 1;                     /* PE, no paging: DS base + ESI */
+    f->c.sregs.ds.base = 0;
+    guest_write(&f->vm.mem, 0x20000, "pm", 2);
+    f->c.regs.rsi = 0xFFFFFFFF00020000ULL;  /* only ESI counts */
+    f->c.regs.rcx = 2;
+    assert_int_equal(out(f, HC_WRITE), IO_OK);
+    assert_memory_equal(f->port.line, "pm", 2);
+    f->c.regs.rax = 0xFFFFFFFFFFFFFFFFULL;
+    assert_int_equal(out(f, HC_VERSION), IO_OK);
+    assert_int_equal(f->c.regs.rax, HC_ABI_VERSION);    /* EAX zero-extends */
+}
+
+static void test_real_mode_buffer_stays_in_its_segment(void **state)
+{
+    struct fixture *f = *state;
+    f->c.regs.rsi = 0xFFF0;                 /* DS:FFF0 + 32 runs past the segment */
+    f->c.regs.rcx = 32;
+    assert_int_equal(out(f, HC_WRITE), IO_STOP);
+    assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
+}
+
 static void test_exit_code(void **state)
 {
     struct fixture *f = *state;
@@ -125,6 +149,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_putchar_and_write), T(test_write_out_of_bounds), T(test_exit_code),
+        T(test_write_32bit_protected_mode), T(test_real_mode_buffer_stays_in_its_segment),
         T(test_version_nop), T(test_unknown), T(test_in_without_stdin),
     };
     return cmocka_run_group_tests_name("hypercall", tests, NULL, NULL);

@@ -263,6 +263,22 @@ static void test_fifo_clear(void **state)
     assert_false(in8(f, UART_LSR) & UART_LSR_DR);
 }
 
+/* Clearing the receiver keeps console bytes even when the ring has wrapped. */
+static void test_fifo_clear_wrapped(void **state)
+{
+    struct fixture *f = *state;
+    out8(f, UART_FCR, UART_FCR_ENABLE);
+    type(f, "0123456789");
+    for (int i = 0; i < 10; i++)
+        in8(f, UART_RBR);           /* the ring's head is now at 10 */
+    type(f, "ABCDEFGHIJ");          /* slots 10..15, 0..3 */
+    out8(f, UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX);
+    char got[17] = { 0 };
+    for (int n = 0; n < 16 && (in8(f, UART_LSR) & UART_LSR_DR); n++)
+        got[n] = (char)in8(f, UART_RBR);
+    assert_string_equal(got, "ABCDEFGHIJ");
+}
+
 static void test_wide_and_unclaimed_access(void **state)
 {
     struct fixture *f = *state;
@@ -335,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_status_priority, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_depth_and_refill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_clear_wrapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_and_unclaimed_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_rejected, setup, teardown),
