@@ -151,8 +151,7 @@ static int handle_system_event(struct vcpu *c)
         vm_stop(c->vm, 0);
         return IO_STOP;
     case KVM_SYSTEM_EVENT_RESET:
-        c->vm->reset_requested = true;
-        vm_stop(c->vm, 0);
+        vm_guest_reset(c->vm, "KVM system reset event");
         return IO_STOP;
     default:
         return fault(c, "unexpected system event");

@@ -145,6 +145,14 @@ void vm_stop(struct vm *vm, int status)
     }
 }
 
+void vm_guest_reset(struct vm *vm, const char *how)
+{
+    if (!atomic_load(&vm->stopping))
+        errorf("%s: guest requested a reboot (%s): exiting (reboot = exit status 0)",
+               vm->name, how);
+    vm_stop(vm, 0);
+}
+
 void vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
     if (vm->fd < 0 || !vm->irqchip)

@@ -38,7 +38,6 @@ struct vm {
 
     atomic_bool stopping;       /* set once; every vCPU leaves its loop */
     int exit_status;            /* meaningful once stopping */
-    bool reset_requested;       /* guest asked for a reboot */
 
     struct {                    /* device state released by vm_destroy */
         void *p;
@@ -66,6 +65,11 @@ int vm_wait(struct vm *vm);
 /* Ask the VM to stop with `status` (the first caller wins) and kick every
  * vCPU out of KVM_RUN. Safe from any thread. */
 void vm_stop(struct vm *vm, int status);
+
+/* The guest asked for a reboot (reset register, i8042 pulse, KVM reset
+ * event): mini-kvm's documented behaviour is to exit with status 0 and say
+ * so on stderr (docs/linux-boot.md). */
+void vm_guest_reset(struct vm *vm, const char *how);
 
 /* Raise or lower an interrupt line (KVM_IRQ_LINE); errors are reported. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);

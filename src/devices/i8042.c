@@ -1,7 +1,6 @@
 /* i8042.c - keyboard controller at ports 0x60/0x64 without keyboard or mouse:
  * answers the controller commands Linux and BIOSes use; 0xFE reboots. */
 #include "i8042.h"
-#include "pm.h"
 #include "core/bus.h"
 #include "core/util.h"
 #include "core/vm.h"
@@ -110,7 +109,7 @@ static enum io_result i8042_io(void *dev, struct io_req *r)
     pthread_mutex_unlock(&k->lock);
     if (!reset)
         return IO_OK;
-    pm_guest_reset(k->vm, "i8042 reset line");
+    vm_guest_reset(k->vm, "i8042 reset line");
     return IO_STOP;
 }
 

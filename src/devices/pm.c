@@ -6,8 +6,10 @@
 #include "core/util.h"
 #include "core/vm.h"
 
-#include <stdatomic.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define PM1_STS_WAK   0x8000
@@ -17,19 +19,11 @@
 
 struct pm {
     struct vm *vm;
+    pthread_mutex_t lock;       /* vCPUs of an SMP guest share the registers */
     uint16_t sts, en, cnt;
     uint8_t reset_reg;
     struct timespec t0;
 };
-
-void pm_guest_reset(struct vm *vm, const char *how)
-{
-    if (!atomic_load(&vm->stopping))
-        errorf("%s: guest requested a reboot (%s): exiting (reboot = exit status 0)",
-               vm->name, how);
-    vm->reset_requested = true;
-    vm_stop(vm, 0);
-}
 
 /* 3.579545 MHz since the device was created, low 32 bits (TMR_VAL_EXT). */
 static uint32_t pm_timer(const struct pm *pm)
@@ -76,9 +70,8 @@ static uint16_t set_byte(uint16_t v, unsigned i, uint8_t b)
     return i ? (uint16_t)((v & 0x00FF) | b << 8) : (uint16_t)((v & 0xFF00) | b);
 }
 
-static enum io_result pm_io(void *dev, struct io_req *r)
+static enum io_result pm_io_locked(struct pm *pm, struct io_req *r)
 {
-    struct pm *pm = dev;
     if (!r->write) {
         uint32_t tmr = pm_timer(pm);
         for (unsigned i = 0; i < r->len; i++)
@@ -105,27 +98,41 @@ static enum io_result pm_io(void *dev, struct io_req *r)
     return cnt_written ? pm_write_cnt(pm, cnt) : IO_OK;
 }
 
+static enum io_result pm_io(void *dev, struct io_req *r)
+{
+    struct pm *pm = dev;
+    pthread_mutex_lock(&pm->lock);
+    enum io_result res = pm_io_locked(pm, r);
+    pthread_mutex_unlock(&pm->lock);
+    return res;
+}
+
 /* Reset control register (0xCF9): RST_CPU (bit 2) resets the machine. */
 static enum io_result pm_reset_io(void *dev, struct io_req *r)
 {
     struct pm *pm = dev;
-    if (!r->write) {
+    pthread_mutex_lock(&pm->lock);
+    bool reset = r->write && (r->data[0] & 0x04);
+    if (!r->write)
         io_put(r, pm->reset_reg);
+    else
+        pm->reset_reg = r->data[0] & 0x0A;
+    pthread_mutex_unlock(&pm->lock);
+    if (!reset)
         return IO_OK;
-    }
-    pm->reset_reg = r->data[0] & 0x0A;
-    if (r->data[0] & 0x04) {
-        pm_guest_reset(pm->vm, "ACPI reset register");
-        return IO_STOP;
-    }
-    return IO_OK;
+    vm_guest_reset(pm->vm, "ACPI reset register");
+    return IO_STOP;
 }
 
 int pm_create(struct vm *vm)
 {
     struct pm *pm = vm_own(vm, xcalloc(1, sizeof(*pm)));
     pm->vm = vm;
-    clock_gettime(CLOCK_MONOTONIC, &pm->t0);
+    pthread_mutex_init(&pm->lock, NULL);
+    if (clock_gettime(CLOCK_MONOTONIC, &pm->t0) < 0) {
+        errorf("%s: clock_gettime: %s", vm->name, strerror(errno));
+        return -1;
+    }
     if (bus_register(&vm->pio, PM_BASE, PM_LEN, pm_io, pm, "acpi-pm") ||
         bus_register(&vm->pio, PM_RESET_PORT, 1, pm_reset_io, pm, "reset")) {
         errorf("%s: cannot register the ACPI PM ports", vm->name);

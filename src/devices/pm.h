@@ -27,8 +27,4 @@ struct vm;
 
 int pm_create(struct vm *vm);
 
-/* A guest reboot request (reset register, i8042 pulse): mini-kvm's
- * documented behaviour is to stop the VM with status 0 and say so. */
-void pm_guest_reset(struct vm *vm, const char *how);
-
 #endif
