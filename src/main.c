@@ -52,7 +52,7 @@ static void *watchdog_thread(void *arg)
 {
     struct watchdog *w = arg;
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);     /* cannot fail for this clock */
     until.tv_sec += w->seconds;
     pthread_mutex_lock(&w->lock);
     int r = 0;
@@ -73,12 +73,22 @@ static int run_all(struct guest *g, int n, const struct options *opt)
     struct watchdog w = { .g = g, .n = n, .seconds = opt->timeout };
     pthread_t dog;
     bool dog_started = false;
+    pthread_condattr_t attr;    /* the timeout must not follow wall-clock jumps */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.done, NULL);
+    pthread_cond_init(&w.done, &attr);
     for (int i = 0; i < n; i++)
         vm_start(&g[i].vm);
-    if (opt->timeout && pthread_create(&dog, NULL, watchdog_thread, &w) == 0)
-        dog_started = true;
+    if (opt->timeout) {
+        int e = pthread_create(&dog, NULL, watchdog_thread, &w);
+        if (e) {
+            errorf("--timeout: cannot start the watchdog thread: %s", strerror(e));
+            for (int i = 0; i < n; i++)
+                vm_stop(&g[i].vm, 1);
+        }
+        dog_started = e == 0;
+    }
     int status = 0;
     for (int i = 0; i < n; i++) {
         int s = vm_wait(&g[i].vm);

@@ -78,8 +78,10 @@ int x86_setup_msrs(struct vcpu *c)
 
 static void set_lvt(struct kvm_lapic_state *l, int reg, uint32_t mode)
 {
-    uint32_t *v = (uint32_t *)(void *)&l->regs[reg];
-    *v = (*v & ~0x700u & ~0x10000u) | (mode << 8);
+    uint32_t v;     /* regs is a byte array: copy, do not cast */
+    memcpy(&v, &l->regs[reg], sizeof(v));
+    v = (v & ~0x700u & ~0x10000u) | (mode << 8);    /* delivery mode, unmasked */
+    memcpy(&l->regs[reg], &v, sizeof(v));
 }
 
 int x86_setup_lapic(struct vcpu *c)

@@ -7,9 +7,11 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define PROBE_PORT  0x505
@@ -18,23 +20,37 @@
 
 extern const unsigned char probe32_start[], probe32_end[];
 
+static void on_alarm(int sig)
+{
+    (void)sig;      /* only interrupts KVM_RUN */
+}
+
 /* Run until the first exit that is not an interrupt; true when it is
- * `out %eax, $PROBE_PORT` with the magic value. */
+ * `out %eax, $PROBE_PORT` with the magic value. A host KVM that never
+ * returns (spinning on the probe) is cut off by a 2-second alarm. */
 static bool probe_run(struct vcpu *c)
 {
+    struct sigaction sa = { .sa_handler = on_alarm }, old;
+    struct itimerval t = { .it_value = { .tv_sec = 2 } }, off = { 0 };
+    if (sigaction(SIGALRM, &sa, &old) < 0 || setitimer(ITIMER_REAL, &t, NULL) < 0)
+        return false;
+    bool ok = false;
     for (int i = 0; i < 16; i++) {
         if (ioctl(c->fd, KVM_RUN, 0) < 0)
-            return false;
+            break;      /* error, or the alarm */
         struct kvm_run *r = c->run;
         if (r->exit_reason == KVM_EXIT_INTR)
             continue;
-        if (r->exit_reason != KVM_EXIT_IO || r->io.port != PROBE_PORT || r->io.size != 4)
-            return false;
-        uint32_t v;
-        memcpy(&v, (uint8_t *)r + r->io.data_offset, 4);
-        return v == PROBE_MAGIC;
+        if (r->exit_reason == KVM_EXIT_IO && r->io.port == PROBE_PORT && r->io.size == 4) {
+            uint32_t v;
+            memcpy(&v, (uint8_t *)r + r->io.data_offset, 4);
+            ok = v == PROBE_MAGIC;
+        }
+        break;
     }
-    return false;
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    return ok;
 }
 
 static bool probe_paging32(struct kvm_host *h)

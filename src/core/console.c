@@ -319,12 +319,14 @@ void console_raw(struct console *c, void (*quit)(void *), void *arg)
     struct termios raw = saved_tio;
     cfmakeraw(&raw);
     tio_saved = 1;
-    atexit(console_restore);
+    if (atexit(console_restore) != 0)
+        errorf("stdin: cannot register the terminal restore at exit");
     int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS };
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         struct sigaction sa = { 0 };
         sa.sa_handler = on_fatal_signal;
-        sigaction(sigs[i], &sa, NULL);
+        if (sigaction(sigs[i], &sa, NULL) < 0)
+            errorf("stdin: sigaction %d: %s", sigs[i], strerror(errno));
     }
     if (tcsetattr(0, TCSANOW, &raw) < 0) {
         errorf("stdin: cannot set raw mode: %s", strerror(errno));

@@ -31,6 +31,10 @@ int kvm_host_open(struct kvm_host *h)
         return -1;
     }
     int v = ioctl(h->fd, KVM_GET_API_VERSION, 0);
+    if (v < 0) {
+        errorf("/dev/kvm: KVM_GET_API_VERSION: %s", strerror(errno));
+        goto fail;
+    }
     if (v != KVM_API_VERSION) {
         errorf("/dev/kvm: API version %d, need %d", v, KVM_API_VERSION);
         goto fail;
@@ -46,8 +50,13 @@ int kvm_host_open(struct kvm_host *h)
         }
     }
     h->run_size = ioctl(h->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (h->run_size < (int)sizeof(struct kvm_run)) {
+    if (h->run_size < 0) {
         errorf("/dev/kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+        goto fail;
+    }
+    if (h->run_size < (int)sizeof(struct kvm_run)) {
+        errorf("/dev/kvm: vCPU run area of %d bytes is smaller than struct kvm_run",
+               h->run_size);
         goto fail;
     }
     h->max_vcpus = kvm_host_cap(h, KVM_CAP_MAX_VCPUS);

@@ -108,7 +108,8 @@ void vm_start(struct vm *vm)
 {
     struct sigaction sa = { 0 };
     sa.sa_handler = kick_handler;
-    sigaction(SIGUSR1, &sa, NULL);
+    if (sigaction(SIGUSR1, &sa, NULL) < 0)     /* without it a kick would kill us */
+        errorf("%s: sigaction SIGUSR1: %s", vm->name, strerror(errno));
     for (int i = 0; i < vm->ncpus; i++) {
         int e = pthread_create(&vm->cpus[i]->thread, NULL, vcpu_thread, vm->cpus[i]);
         if (e) {

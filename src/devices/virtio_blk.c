@@ -195,6 +195,12 @@ static int open_image(struct virtio_blk *b)
         errorf("%s: cannot open disk image: %s", b->path, strerror(errno));
         return -1;
     }
+    /* What we opened must still be what we checked (no swap in between). */
+    struct stat now;
+    if (fstat(b->fd, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+        errorf("%s: disk image changed while being opened", b->path);
+        return -1;
+    }
     if (flock(b->fd, (b->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
         errorf("%s: disk image is in use by another process (%s)", b->path,
                strerror(errno));

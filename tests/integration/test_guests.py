@@ -386,3 +386,24 @@ def test_timeout_stops_a_guest_that_never_ends(tmp_path):
     assert p.stderr == "mini-kvm: loop: still running after 1 s (--timeout): stopped\n"
     assert "[hello] Hello, world! (real mode guest)\n" in p.stdout
     assert 1.0 <= took < 10
+
+
+def test_timeout_stops_a_guest_waiting_for_input():
+    """A guest blocked in GETCHAR on a pipe that stays open and silent is
+    stopped by --timeout too (the wait for input is woken, not just KVM_RUN)."""
+    r, w = os.pipe()                        # w stays open and silent meanwhile
+    t0 = time.monotonic()
+    try:
+        p = subprocess.Popen([os.path.join(REPO, "mini-kvm"), "--timeout", "1", "echo.bin"],
+                             cwd=REPO, stdin=r, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = p.communicate(timeout=15)
+        finally:
+            p.kill()
+    finally:
+        os.close(r)
+        os.close(w)
+    assert p.returncode == 124, (out, err)
+    assert err == "mini-kvm: echo: still running after 1 s (--timeout): stopped\n"
+    assert time.monotonic() - t0 < 10
