@@ -151,6 +151,7 @@ void vm_guest_reset(struct vm *vm, const char *how)
     if (!atomic_load(&vm->stopping))
         errorf("%s: guest requested a reboot (%s): exiting (reboot = exit status 0)",
                vm->name, how);
+    vm->reset_requested = true;
     vm_stop(vm, 0);
 }
 

@@ -38,6 +38,7 @@ struct vm {
 
     atomic_bool stopping;       /* set once; every vCPU leaves its loop */
     int exit_status;            /* meaningful once stopping */
+    bool reset_requested;       /* it stopped because the guest asked to reboot */
 
     struct {                    /* device state released by vm_destroy */
         void *p;
