@@ -42,7 +42,6 @@ static int create_vm(struct guest *g, struct kvm_host *kvm, const struct options
     if (vm_create(&g->vm, kvm, g->name, mem))
         return -1;
     g->vm.index = index;
-    g->vm.opt = opt;
     g->vm.trace = opt->trace;
     console_port_init(&g->port, con, g->name, index, index == 0);
     g->vm.con = &g->port;

@@ -276,17 +276,6 @@ int console_poll(struct console_port *p)
     return ch;
 }
 
-bool console_has_input(struct console_port *p)
-{
-    struct console *c = p->con;
-    if (!p->owns_stdin)
-        return false;
-    pthread_mutex_lock(&c->in_lock);
-    bool r = in_count(c) != 0;
-    pthread_mutex_unlock(&c->in_lock);
-    return r;
-}
-
 /* ---- raw terminal ----
  * The saved termios must be reachable from a signal handler, so it is the
  * one piece of process-global state here. */

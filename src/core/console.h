@@ -56,11 +56,10 @@ void console_write(struct console_port *p, const void *buf, size_t n);
 void console_flush(struct console_port *p);
 
 /* Input. console_getchar blocks for one byte and returns -1 at end of input
- * (or when this guest does not own stdin). console_poll returns -1 when no
- * byte is waiting, never blocking. */
+ * (or when this guest does not own stdin, or has stopped). console_poll
+ * returns -1 when no byte is waiting, never blocking. */
 int console_getchar(struct console_port *p);
 int console_poll(struct console_port *p);
-bool console_has_input(struct console_port *p);
 
 /* Start reading stdin on a thread; notify(dev) runs whenever input arrives
  * (the UART raises its interrupt). */

@@ -13,7 +13,6 @@
 struct kvm_host;
 struct console_port;
 struct vcpu;
-struct options;
 
 #define VM_MAX_CPUS 64
 #define VM_MAX_OWNED 32
@@ -24,7 +23,6 @@ struct options;
 struct vm {
     const char *name;           /* guest name: file name without extension */
     int index;                  /* position on the command line */
-    const struct options *opt;
     struct kvm_host *kvm;
     int fd;                     /* KVM_CREATE_VM */
     struct guest_mem mem;
