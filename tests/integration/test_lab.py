@@ -44,6 +44,14 @@ def test_lab_whole_run_is_time_bounded():
 
 
 @pytest.mark.nokvm
+def test_lab_stalled_boot_is_retried_once_then_reported():
+    p = lab("--boot-timeout", "1", "--", "true", timeout=60)    # L1 needs ~3 s: "stalls"
+    assert p.returncode == 125, p.stdout + p.stderr
+    assert p.stderr.count("booting it once more") == 1
+    assert p.stderr.strip().endswith("lab: error: L1 did not reach LAB-READY in 1 s, twice")
+
+
+@pytest.mark.nokvm
 def test_lab_bad_usage_is_one_clear_error():
     p = lab("--files", "/nonexistent-dir", "--", "true")
     assert p.returncode == 125
