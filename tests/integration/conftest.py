@@ -154,6 +154,9 @@ def _run_shared_batch(st):
                          time.monotonic() - start, log))
     except harness.LabFailed as e:
         st.batch = e
+    except BaseException as e:      # e.g. pytest-timeout: do not boot the batch again
+        st.batch = harness.LabFailed("the shared batch was interrupted (%s)" % type(e).__name__)
+        raise
 
 
 class _Results:

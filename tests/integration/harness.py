@@ -26,6 +26,7 @@ LAB = os.path.join(REPO, "tools", "lab")
 LOGS = os.path.join(REPO, ".cache", "lab", "logs")
 DEFAULT_TIMEOUT = 60        # seconds per command
 BOOT_ALLOWANCE = 90         # seconds per L1 boot on top of the commands' own bounds
+LAB_RUN_CAP = 780           # whole-batch bound: below run-integration's 900 s per test
 CHECK_HOST_TIMEOUT = 30
 
 
@@ -146,6 +147,11 @@ def _parse_batch(console, cmds):
     return results
 
 
+def _tail(path, lines=30):
+    with open(path, "rb") as f:
+        return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
+
+
 def _prune_logs(keep):
     logs = sorted(os.listdir(LOGS))     # names sort by time
     for name in logs[:-keep]:
@@ -157,21 +163,30 @@ def run_in_lab(cmds, cpus=1):
     cmds = [Cmd.of(c) for c in cmds]
     os.makedirs(LOGS, exist_ok=True)
     log = os.path.join(LOGS, time.strftime("batch-%Y%m%d-%H%M%S-") + "%d.log" % os.getpid())
-    bound = BOOT_ALLOWANCE + sum(c.timeout + 10 for c in cmds)
+    bound = min(BOOT_ALLOWANCE + sum(c.timeout + 10 for c in cmds), LAB_RUN_CAP)
     with tempfile.TemporaryDirectory(prefix="mkvm-lab-") as d:
         _write_batch(cmds, d)
         argv = [LAB, "--quiet", "--cpus", str(cpus), "--timeout", str(bound), "--files", d,
                 "--", "sh /lab/files/batch.sh"]
+        # The console goes straight to the log, so a run killed from outside (pytest-timeout)
+        # still leaves it behind to read.
         with open(log, "wb") as logf:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
             try:
-                p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, timeout=bound + 30)
-            except subprocess.TimeoutExpired as e:
-                logf.write(e.stdout or b"")
-                raise LabFailed("tools/lab did not finish in %d s; console log: %s" % (bound + 30, log))
-            logf.write(p.stdout)
+                p.wait(timeout=bound + 30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                raise LabFailed("tools/lab did not finish in %d s; console log %s, its end:\n%s"
+                                % (bound + 30, log, _tail(log)))
+            finally:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
     _prune_logs(keep=20)
-    console = p.stdout.decode(errors="replace")
+    with open(log, "rb") as f:
+        console = f.read().decode(errors="replace")
     results = _parse_batch(console, cmds)
     missing = [cmds[i].cmd for i in range(len(cmds)) if i not in results]
     if p.returncode != 0 or missing:
