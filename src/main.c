@@ -101,7 +101,9 @@ static int run_all(struct guest *g, int n, const struct options *opt)
         w.finished = true;
         pthread_cond_signal(&w.done);
         pthread_mutex_unlock(&w.lock);
-        pthread_join(dog, NULL);
+        int e = pthread_join(dog, NULL);
+        if (e)
+            errorf("cannot join the --timeout watchdog thread: %s", strerror(e));
     }
     if (opt->stats) {
         for (int i = 0; i < n; i++) {

@@ -224,6 +224,13 @@ static uint32_t area_alloc(struct area *ar, uint32_t len, uint32_t align)
     return ACPI_AREA_START + at;    /* callers check used against the area */
 }
 
+/* Worst case (255 CPUs, a full DSDT, 64-byte alignment slack per table) fits with
+ * room to spare, so no single table can run past the area: the checks after each
+ * allocation are defence in depth. */
+#define ACPI_WORST_CASE (36 + FACS_LEN + DSDT_MAX + FADT_LEN + (44 + 8 * 255 + 38) + \
+                         2 * (HDR_LEN + 16) + 6 * 64)
+_Static_assert(ACPI_WORST_CASE < ACPI_AREA_END - ACPI_AREA_START, "ACPI area too small");
+
 static uint8_t *at(struct area *ar, uint32_t gpa) { return ar->base + (gpa - ACPI_AREA_START); }
 
 static uint32_t build_dsdt(struct area *ar, const struct acpi_virtio *devs, int ndevs)
@@ -274,6 +281,8 @@ static void gas_io(uint8_t *g, uint8_t bits, uint8_t access, uint64_t port)
 static uint32_t build_fadt(struct area *ar, uint32_t facs, uint32_t dsdt)
 {
     uint32_t gpa = area_alloc(ar, FADT_LEN, 16);
+    if (ar->used > ACPI_AREA_END - ACPI_AREA_START)
+        return 0;
     uint8_t *t = at(ar, gpa);
     table_header(t, "FACP", FADT_LEN, 6);
     put32(t + 36, facs);
@@ -381,7 +390,7 @@ int acpi_setup(struct vm *vm, int ncpus, const struct acpi_virtio *devs, int nde
         tables[0] = build_fadt(&ar, facs, dsdt);
         tables[1] = build_madt(&ar, ncpus);
     }
-    if (!dsdt || !tables[1] || ar.used + 2 * HDR_LEN + 12 * 2 + 32 > len) {
+    if (!dsdt || !tables[0] || !tables[1] || ar.used + 2 * HDR_LEN + 12 * 2 + 32 > len) {
         errorf("%s: ACPI tables do not fit in 0x%x-0x%x", vm->name, ACPI_AREA_START,
                ACPI_AREA_END - 1);
         return -1;

@@ -123,8 +123,13 @@ void vm_start(struct vm *vm)
 
 int vm_wait(struct vm *vm)
 {
-    for (int i = 0; i < vm->started; i++)
-        pthread_join(vm->cpus[i]->thread, NULL);
+    for (int i = 0; i < vm->started; i++) {
+        int e = pthread_join(vm->cpus[i]->thread, NULL);
+        if (e) {    /* cannot happen for a thread we started: say so if it does */
+            errorf("%s: cannot join vCPU %d thread: %s", vm->name, i, strerror(e));
+            vm->exit_status = VM_EXIT_FAULT;
+        }
+    }
     vm->started = 0;
     return vm->exit_status;
 }
