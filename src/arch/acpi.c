@@ -13,6 +13,7 @@
 #define HDR_LEN      36
 #define FADT_LEN     276        /* ACPI 6.0 FADT (revision 6) */
 #define FACS_LEN     64
+#define RSDP_LEN     36         /* ACPI 2.0+ RSDP, with XSDT address */
 #define DSDT_MAX     4096
 
 /* FADT flags and IA-PC boot architecture flags */
@@ -227,7 +228,9 @@ static uint32_t area_alloc(struct area *ar, uint32_t len, uint32_t align)
 /* Worst case (255 CPUs, a full DSDT, 64-byte alignment slack per table) fits with
  * room to spare, so no single table can run past the area: the checks after each
  * allocation are defence in depth. */
-#define ACPI_WORST_CASE (36 + FACS_LEN + DSDT_MAX + FADT_LEN + (44 + 8 * 255 + 38) + \
+/* MADT: header + flags, a LAPIC entry per CPU, one IOAPIC, 2 overrides, one LAPIC NMI */
+#define MADT_LEN(ncpus) (44 + 8 * (uint32_t)(ncpus) + 12 + 10 * 2 + 6)
+#define ACPI_WORST_CASE (RSDP_LEN + FACS_LEN + DSDT_MAX + FADT_LEN + MADT_LEN(255) + \
                          2 * (HDR_LEN + 16) + 6 * 64)
 _Static_assert(ACPI_WORST_CASE < ACPI_AREA_END - ACPI_AREA_START, "ACPI area too small");
 
@@ -310,7 +313,7 @@ static uint32_t build_fadt(struct area *ar, uint32_t facs, uint32_t dsdt)
 
 static uint32_t build_madt(struct area *ar, int ncpus)
 {
-    uint32_t len = 44 + 8 * (uint32_t)ncpus + 12 + 10 * 2 + 6;
+    uint32_t len = MADT_LEN(ncpus);
     uint32_t gpa = area_alloc(ar, len, 16);
     if (ar->used > ACPI_AREA_END - ACPI_AREA_START)
         return 0;
@@ -362,10 +365,10 @@ static void build_roots(struct area *ar, const uint32_t *tables, int n)
     memcpy(p + 9, "MINKVM", 6);
     p[15] = 2;                      /* ACPI 2.0+ RSDP */
     put32(p + 16, rsdt);
-    put32(p + 20, 36);
+    put32(p + 20, RSDP_LEN);
     put64(p + 24, xsdt);
     p[8] = (uint8_t)(0x100 - acpi_checksum(p, 20));
-    p[32] = (uint8_t)(0x100 - acpi_checksum(p, 36));
+    p[32] = (uint8_t)(0x100 - acpi_checksum(p, RSDP_LEN));
 }
 
 int acpi_setup(struct vm *vm, int ncpus, const struct acpi_virtio *devs, int ndevs)
@@ -382,7 +385,7 @@ int acpi_setup(struct vm *vm, int ncpus, const struct acpi_virtio *devs, int nde
         return -1;
     }
     memset(ar.base, 0, len);
-    area_alloc(&ar, 36, 16);        /* the RSDP, written last */
+    area_alloc(&ar, RSDP_LEN, 16);  /* the RSDP, written last */
     uint32_t facs = build_facs(&ar);
     uint32_t dsdt = build_dsdt(&ar, devs, ndevs);
     uint32_t tables[2] = { 0, 0 };

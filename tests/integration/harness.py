@@ -176,11 +176,9 @@ def run_in_lab(cmds, cpus=1):
             try:
                 p.wait(timeout=bound + 30)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
                 raise LabFailed("tools/lab did not finish in %d s; console log %s, its end:\n%s"
                                 % (bound + 30, log, _tail(log)))
-            finally:
+            finally:        # timed out, or interrupted (pytest-timeout, Ctrl-C)
                 if p.poll() is None:
                     os.killpg(p.pid, signal.SIGKILL)
                     p.wait()
@@ -190,9 +188,9 @@ def run_in_lab(cmds, cpus=1):
     results = _parse_batch(console, cmds)
     missing = [cmds[i].cmd for i in range(len(cmds)) if i not in results]
     if p.returncode != 0 or missing:
-        tail = "\n".join(console.splitlines()[-30:])
         raise LabFailed("tools/lab exited %d, %d command(s) without a result (%s); console log %s, "
-                        "its end:\n%s" % (p.returncode, len(missing), ", ".join(missing[:3]), log, tail))
+                        "its end:\n%s" % (p.returncode, len(missing), ", ".join(missing[:3]), log,
+                                          _tail(log)))
     return [results[i] for i in range(len(cmds))], log
 
 
