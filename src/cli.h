@@ -26,6 +26,8 @@ struct options {
     const char *guests[CLI_MAX_GUESTS]; /* flat binaries */
     int nguests;
     bool trace, stats, check_host, help, version;
+    const char *gdb;            /* --gdb PORT|PATH: debugger stub (docs/debugging.md) */
+    bool gdb_wait;              /* --gdb-wait: stopped before the first instruction */
 };
 
 /* Defaults: real mode flat binaries get 1 MiB, kernels 512 MiB. */

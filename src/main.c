@@ -7,6 +7,7 @@
 #include "core/stats.h"
 #include "core/vcpu.h"
 #include "core/util.h"
+#include "debug/gdbstub.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -143,9 +144,17 @@ static int run(const struct options *opt)
             return 1;
         }
     }
+    if (opt->gdb && !(g[0].vm.gdb = gdbstub_create(&g[0].vm, opt->gdb, opt->gdb_wait))) {
+        console_stop_input(con);
+        vm_destroy(&g[0].vm);
+        free(g);
+        return 1;
+    }
     if (opt->kernel)
         console_raw(con, quit_vm, &g[0].vm);
     status = run_all(g, n, opt);
+    gdbstub_destroy(g[0].vm.gdb);
+    g[0].vm.gdb = NULL;
     console_restore();
     console_stop_input(con);
     for (int i = 0; i < n; i++)
