@@ -75,6 +75,7 @@ $(BUILD)/fuzz/gdb_packet: fuzz/gdb_packet.c $(FUZZ_SRCS) tests/unit/gdb_fake.h
 
 fuzz: $(BUILD)/fuzz/gdb_packet
 	$(BUILD)/fuzz/gdb_packet -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -artifact_prefix=$(BUILD)/fuzz/ \
 	    -dict=fuzz/gdb_packet.dict $(BUILD)/fuzz/corpus
 
 # `make check` / `make run` first install what they need (Debian packages).

@@ -17,12 +17,13 @@
 struct reg_job {
     struct gdb_x86_state st;
     int dirty;          /* in: what to write back (0: only read) */
-    int err;
+    int err;            /* out: 0, an errno, or -1 if the job never ran (VM ended) */
 };
 
 static void reg_job(struct gdbstub *g, struct vcpu *c, void *arg)
 {
     struct reg_job *j = arg;
+    j->err = 0;
     if (j->dirty & GDB_X86_DIRTY_REGS && ioctl(c->fd, KVM_SET_REGS, &j->st.regs) < 0)
         j->err = errno;
     if (j->dirty & GDB_X86_DIRTY_SREGS && ioctl(c->fd, KVM_SET_SREGS, &j->st.sregs) < 0)
@@ -30,7 +31,7 @@ static void reg_job(struct gdbstub *g, struct vcpu *c, void *arg)
     if (!j->dirty && (ioctl(c->fd, KVM_GET_REGS, &j->st.regs) < 0 ||
                       ioctl(c->fd, KVM_GET_SREGS, &j->st.sregs) < 0))
         j->err = errno;
-    if (j->err)
+    if (j->err)     /* cannot happen for a parked vCPU: say so if it does */
         errorf("%s: gdb: vCPU %d registers: %s", g->vm->name, c->id, strerror(j->err));
 }
 
@@ -39,6 +40,7 @@ static int get_state(struct gdbstub *g, int tid, struct reg_job *j)
     if (tid < 1 || tid > g->vm->ncpus)
         return -1;
     memset(j, 0, sizeof(*j));
+    j->err = -1;
     gdb_on_cpu(g, tid - 1, reg_job, j);
     return j->err ? -1 : 0;
 }
@@ -48,6 +50,7 @@ static int put_state(struct gdbstub *g, int tid, struct reg_job *j, int dirty)
     if (dirty <= 0)
         return dirty;
     j->dirty = dirty;
+    j->err = -1;
     gdb_on_cpu(g, tid - 1, reg_job, j);
     return j->err ? -1 : 0;
 }
