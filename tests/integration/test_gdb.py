@@ -6,6 +6,7 @@ for the stub's "listening" line, then talks to it. Every wait is bounded.
 
 Direct tests (this host: kvm_pvm). The Linux test with two vCPUs needs the lab.
 """
+import functools
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ import time
 import pexpect
 import pytest
 
-from harness import REPO
+from harness import Cmd, REPO
 
 T = 30          # seconds: bound on any single gdb command or wait
 
@@ -136,6 +137,10 @@ def test_os_break_at_syscall_registers_variables_stepi(session, tmp_path):
     assert gdb.value("tf->rax") < 32               # a system call number
     ticks = gdb.value("ticks")
     assert ticks < 1000
+    out = gdb.cmd("continue")                      # steps over the breakpoint, hits it again
+    assert "Breakpoint 1, syscall" in out, out
+    assert gdb.value("$pc") == gdb.value("&syscall")
+    assert gdb.value("tf->rax") < 32
     pc = gdb.value("$pc")
     gdb.cmd("stepi")
     assert gdb.value("$pc") != pc
@@ -315,3 +320,125 @@ def test_raw_protocol_hostile_packets(tmp_path):
         assert guest.wait() == 0
     finally:
         guest.close()
+
+
+# ---- in the lab: Linux with two vCPUs, a breakpoint from System.map ----
+#
+# L1 has no gdb (busybox only), so the lab command talks the protocol itself through
+# busybox nc with packets made here. The address comes from the kernel's System.map,
+# which Debian ships only in the -dbg package: _system_map() downloads that once
+# (apt-get download, ~280 MB) and keeps just System.map in .cache/linux/.
+
+LINUX = os.path.join(REPO, ".cache", "linux")
+VMLINUZ, INITRD = os.path.join(LINUX, "vmlinuz"), os.path.join(LINUX, "initrd.cpio.gz")
+LAB_CPUS = 1            # as test_linux.py: L1 with one vCPU, the guest with two
+SYMBOL = "start_kernel"
+
+
+def _system_map():
+    """(path to System.map, None) or (None, error)."""
+    try:
+        if not os.path.exists(VMLINUZ) or not os.path.exists(INITRD):
+            p = subprocess.run([os.path.join(REPO, "tools", "mkinitramfs"), "-q"],
+                               capture_output=True, text=True, timeout=600)
+            if p.returncode:
+                return None, "tools/mkinitramfs: " + (p.stderr.strip() or "failed")
+        with open(os.path.join(LINUX, "release")) as f:
+            release = f.read().strip()
+        path = os.path.join(LINUX, "System.map-" + release)
+        if os.path.exists(path):
+            return path, None
+        tmp = tempfile.mkdtemp(prefix="mkvm-dbg-")
+        try:
+            pkg = "linux-image-%s-dbg" % release
+            subprocess.run(["apt-get", "download", pkg], cwd=tmp, check=True,
+                           capture_output=True, timeout=900)
+            deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
+            member = "./usr/lib/debug/boot/System.map-" + release
+            out = subprocess.run("dpkg-deb --fsys-tarfile %s | tar -xO --occurrence=1 %s"
+                                 % (deb, member), shell=True, cwd=tmp, check=True,
+                                 capture_output=True, timeout=300).stdout
+            if b" T start_kernel\n" not in out:
+                return None, "%s: no System.map in %s" % (pkg, deb)
+            with open(path + ".tmp", "wb") as f:
+                f.write(out)
+            os.rename(path + ".tmp", path)
+            return path, None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except (OSError, IndexError, subprocess.SubprocessError) as e:
+        return None, "System.map: %s" % e
+
+
+def _symbol(path, name):
+    with open(path) as f:
+        for line in f:
+            addr, _, sym = line.split()
+            if sym == name:
+                return int(addr, 16)
+    raise KeyError(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _lab_cmd():
+    smap, err = _system_map()
+    if err:
+        return None, Cmd("echo '%s' >&2; exit 1" % err.replace("'", ""))
+    addr = _symbol(smap, SYMBOL)
+    pk = lambda p: frame(p.encode()).decode()
+    first = "".join(pk(p) for p in ("QStartNoAckMode", "qSupported", "qfThreadInfo",
+                                    "qXfer:features:read:target.xml:0,fff",
+                                    "Z1,%x,1" % addr, "vCont;c"))
+    then = "".join(pk(p) for p in ("g", "qC", "k"))
+    script = r"""cd /lab
+rm -f /tmp/g.fifo; mkfifo /tmp/g.fifo
+./mini-kvm -k "$FILES/vmlinuz" -i "$FILES/initrd.cpio.gz" -p 'console=ttyS0 quiet nokaslr' \
+    -m 512M -c 2 --gdb 1234 --gdb-wait --timeout 150 </dev/null >/tmp/mk.out 2>/tmp/mk.err &
+mk=$!
+n=0; until grep -q listening /tmp/mk.err || [ $n -ge 300 ]; do sleep 0.1; n=$((n+1)); done
+nc 127.0.0.1 1234 </tmp/g.fifo >/tmp/replies &
+exec 3>/tmp/g.fifo
+printf '%%s' '%s' >&3
+n=0; until grep -q 'T05' /tmp/replies || [ $n -ge 1200 ]; do sleep 0.1; n=$((n+1)); done
+printf '%%s' '%s' >&3
+exec 3>&-
+wait $mk; echo "=== mini-kvm rc=$?"
+echo "=== replies"; cat /tmp/replies; echo
+echo "=== stderr"; cat /tmp/mk.err
+""" % (first, then)
+    return addr, Cmd(script, timeout=200, files=[VMLINUZ, INITRD])
+
+
+class _LazyCmd(Cmd):
+    """Built when the lab batch reads it, so collecting the direct tests of this
+    module never downloads anything."""
+    def __init__(self):     # no Cmd.__init__: every attribute comes from _lab_cmd()
+        pass
+
+    cmd = property(lambda self: _lab_cmd()[1].cmd)
+    input = property(lambda self: _lab_cmd()[1].input)
+    timeout = property(lambda self: _lab_cmd()[1].timeout)
+    files = property(lambda self: _lab_cmd()[1].files)
+
+
+COMMANDS = {"linux-gdb": _LazyCmd()}
+
+
+@pytest.mark.needs("linux")
+def test_linux_two_vcpus_hbreak_from_system_map(results):
+    r = results["linux-gdb"]
+    addr = _lab_cmd()[0]
+    assert addr, r
+    assert "=== mini-kvm rc=0" in r.out, r              # 'k' ends it cleanly
+    replies = r.out.split("=== replies")[1].split("=== stderr")[0]
+    packets = re.findall(r"\$([^#]*)#[0-9a-f]{2}", replies)
+    assert "m1,2" in packets, r                         # two vCPUs, two threads
+    assert any("i386:x86-64" in p for p in packets), r
+    assert "OK" in packets, r                           # Z1 accepted
+    stop = [p for p in packets if p.startswith("T05")]
+    assert stop and stop[0].startswith("T05thread:1;"), r   # the boot CPU got there
+    regs = [p for p in packets if re.fullmatch(r"[0-9a-fx]{500,}", p)]
+    assert regs, r
+    rip = int.from_bytes(bytes.fromhex(regs[0][256:272]), "little")    # register 16
+    assert rip == addr, "stopped at 0x%x, %s is at 0x%x" % (rip, SYMBOL, addr)
+    assert "killed by the debugger" in r.out
