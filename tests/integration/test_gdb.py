@@ -224,6 +224,28 @@ def test_long_mode_hbreak_continue(session):
     assert guest.wait() == 0
 
 
+def test_stepping_from_real_into_protected_mode(session):
+    # pm32.bin: cli; lgdt; set CR0.PE; ljmp $0x08 to 32-bit code; then segment loads
+    guest, gdb = session(["pm32.bin"])
+    steps = 0
+    while not gdb.value("$cr0") & 1:
+        gdb.cmd("stepi")
+        steps += 1
+        assert steps < 10, "CR0.PE never set"
+    assert gdb.value("$cs") == 0x1000              # PE is on, still the real-mode CS
+    gdb.cmd("stepi")                               # the far jump
+    assert gdb.value("$cs") == 0x08 and gdb.value("$cs_base") == 0
+    pc = gdb.value("$pc")
+    assert gdb.value("$eip") == pc                 # flat segment: linear = offset
+    gdb.cmd("set architecture i386")
+    assert "mov    $0x10,%ax" in gdb.cmd("x/i $pc")    # 32-bit code disassembles right
+    gdb.cmd("stepi")
+    gdb.cmd("stepi")                               # mov %ax, %ds
+    assert gdb.value("$ds") == 0x10 and gdb.value("$ds_base") == 0
+    gdb.cmd("kill")
+    assert guest.wait() == 0
+
+
 def test_triple_fault_stops_for_the_debugger(session):
     # pm32.bin triple-faults on kvm_pvm (no 32-bit paging); with gdb attached it stops
     guest, gdb = session(["pm32.bin"])
