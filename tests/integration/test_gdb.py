@@ -184,6 +184,18 @@ def test_os_two_vcpus_are_two_threads_and_kill(session, tmp_path):
     assert re.search(r"1\s+Thread 1 \(vCPU 0\)", out) and re.search(r"2\s+Thread 2 \(vCPU 1\)", out), out
     out = gdb.cmd("thread 2")
     assert "Switching to thread 2" in out
+    gdb.cmd("thread 1")
+    gdb.cmd("break syscall")
+    assert "Thread 1 hit Breakpoint 1, syscall" in gdb.cmd("continue")
+    gdb.cmd("delete")
+    gdb.cmd("stepi")
+    # away from a breakpoint gdb steps one thread and lets the others run:
+    # vCont;s:1;c, then everything stops together again
+    for _ in range(2):
+        pc = gdb.value("$pc")
+        gdb.cmd("stepi")
+        assert gdb.value("$pc") != pc
+    assert "Thread 2 (vCPU 1)" in gdb.cmd("info threads")
     gdb.cmd("kill")
     assert guest.wait() == 0                       # kill = a clean exit, status 0
     assert "killed by the debugger" in guest.text("err")
@@ -413,15 +425,21 @@ def _lab_cmd():
                                     "Z1,%x,1" % addr, "vCont;c"))
     then = "".join(pk(p) for p in ("g", "qC", "k"))
     script = r"""cd /lab
+trap '' PIPE                    # a dead nc must not kill the script before it reports
+ifconfig lo 127.0.0.1 up 2>/dev/null || ip link set lo up    # L1 boots with lo down
 rm -f /tmp/g.fifo; mkfifo /tmp/g.fifo
 ./mini-kvm -k "$FILES/vmlinuz" -i "$FILES/initrd.cpio.gz" -p 'console=ttyS0 quiet nokaslr' \
     -m 512M -c 2 --gdb 1234 --gdb-wait --timeout 150 </dev/null >/tmp/mk.out 2>/tmp/mk.err &
 mk=$!
 n=0; until grep -q listening /tmp/mk.err || [ $n -ge 300 ]; do sleep 0.1; n=$((n+1)); done
 nc 127.0.0.1 1234 </tmp/g.fifo >/tmp/replies &
+nc=$!
 exec 3>/tmp/g.fifo
 printf '%%s' '%s' >&3
-n=0; until grep -q 'T05' /tmp/replies || [ $n -ge 1200 ]; do sleep 0.1; n=$((n+1)); done
+n=0
+until grep -q 'T05' /tmp/replies || ! kill -0 $nc 2>/dev/null || [ $n -ge 1200 ]; do
+    sleep 0.1; n=$((n+1))
+done
 printf '%%s' '%s' >&3
 exec 3>&-
 wait $mk; echo "=== mini-kvm rc=$?"
