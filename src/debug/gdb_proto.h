@@ -63,8 +63,9 @@ void gdb_session_init(struct gdb_session *s, const struct gdb_target *t);
 enum gdb_result gdb_dispatch(struct gdb_session *s, char *pkt, size_t len,
                              char *reply, size_t cap, size_t *rlen);
 
-/* Most bytes one m/M/X moves (a reply of 2x that fits a packet). */
-#define GDB_MEM_MAX 4096
+/* Most bytes one m/M/X moves: GDB_PKT_MAX (gdb_packet.h), so any M or X that
+ * fits the advertised PacketSize is taken whole; longer reads answer short. */
+#define GDB_MEM_MAX 16384
 
 /* "T05thread:N;" or with "watch:ADDR;" etc.: the stop reply for a signal,
  * thread and optional watchpoint kind ("watch", "rwatch", "awatch"). */

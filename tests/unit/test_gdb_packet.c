@@ -217,6 +217,13 @@ static void test_memory(void **state)
     expect(c, "M1002,2:zzzz", "E01");
     expect(c, "M0,1:00", "E14");
     expect(c, "M1002,ffffffff:00", "E01");
+    /* the biggest M that fits PacketSize is taken whole */
+    static char big[GDB_PKT_MAX + 1];
+    size_t n = (size_t)snprintf(big, sizeof(big), "M2000,%x:", 8000);
+    memset(big + n, 'a', 16000);
+    big[n + 16000] = '\0';
+    expect(c, big, "OK");
+    assert_int_equal(c->f.mem[0x1000 + 7999], 0xaa);
     expect(c, "X1004,2:}\x03" "a", "OK");       /* '#' escaped, then 'a' */
     assert_int_equal(c->f.mem[4], '#');
     assert_int_equal(c->f.mem[5], 'a');
