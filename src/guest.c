@@ -192,6 +192,11 @@ static int setup_any(struct guest *g, const struct options *opt, const uint8_t *
         errorf("%s: %s", opt->kernel, multiboot_problem(mb, &h, why, sizeof(why)));
         return -1;
     }
+    if (elf_is_elf(img, len) && img[EI_CLASS] == ELFCLASS32) {
+        errorf("%s: 32-bit ELF file without a multiboot header in the first 8 KiB "
+               "(only ELF64 kernels boot without one)", opt->kernel);
+        return -1;
+    }
     if (elf_is_elf(img, len))
         return setup_elf(g, opt, img, len, e);
     errorf("%s: not a bzImage (no HdrS magic), multiboot kernel (no header in the first "

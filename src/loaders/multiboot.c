@@ -35,6 +35,22 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
+/* A linker script that puts a note section first can push the header past
+ * 8 KiB (the spec's limit, which GRUB and QEMU enforce too): find such a
+ * header only to name the problem. */
+static enum mb_search find_too_far(const uint8_t *img, size_t len, struct mb_header *h)
+{
+    size_t end = len < MB_FAR_LEN ? len : MB_FAR_LEN;
+    for (size_t off = MB_SEARCH_LEN - 8; off + 12 <= end; off += 4) {
+        if (get32(img + off) == MB_HEADER_MAGIC &&
+            (uint32_t)(MB_HEADER_MAGIC + get32(img + off + 4) + get32(img + off + 8)) == 0) {
+            h->offset = off;
+            return MB_TOO_FAR;
+        }
+    }
+    return MB_NONE;
+}
+
 enum mb_search multiboot_find(const uint8_t *img, size_t len, struct mb_header *h)
 {
     enum mb_search res = MB_NONE;
@@ -64,7 +80,7 @@ enum mb_search multiboot_find(const uint8_t *img, size_t len, struct mb_header *
         }
         return MB_FOUND;
     }
-    return res;
+    return res != MB_NONE ? res : find_too_far(img, len, h);
 }
 
 const char *multiboot_problem(enum mb_search s, const struct mb_header *h, char *msg,
@@ -76,6 +92,10 @@ const char *multiboot_problem(enum mb_search s, const struct mb_header *h, char 
     case MB_BAD_CHECKSUM:
         snprintf(msg, n, "multiboot header at offset 0x%zx has a bad checksum",
                  h->offset);
+        return msg;
+    case MB_TOO_FAR:
+        snprintf(msg, n, "multiboot header at offset 0x%zx lies past the first 8 KiB "
+                 "(see docs/multiboot.md)", h->offset);
         return msg;
     case MB_CUT_OFF:
         snprintf(msg, n, "multiboot header at offset 0x%zx runs past the first "

@@ -11,6 +11,7 @@
 #define MB_HEADER_MAGIC 0x1BADB002u /* in the kernel image */
 #define MB_BOOT_MAGIC   0x2BADB002u /* in EAX at entry */
 #define MB_SEARCH_LEN   8192        /* the header lies wholly in the first 8 KiB */
+#define MB_FAR_LEN      65536       /* how far we look for a misplaced one, to say so */
 
 /* Header flags. Bits 0-15 are requirements: one we do not know refuses the
  * kernel. Bits 16-31 are optional features: unknown ones are ignored. */
@@ -60,6 +61,7 @@ enum mb_search {
     MB_FOUND,           /* a header with a valid checksum; *h filled */
     MB_BAD_CHECKSUM,    /* a magic, but no valid checksum; h->offset = where */
     MB_CUT_OFF,         /* a valid header whose a.out fields pass 8 KiB or the file */
+    MB_TOO_FAR,         /* none in 8 KiB, but a valid one further on (up to 64 KiB) */
 };
 
 /* Look for the header: 4-byte aligned, wholly within the first 8 KiB and

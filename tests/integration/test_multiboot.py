@@ -54,6 +54,15 @@ def _prepare():
     write("flag3.elf", with_flags(0x3 | 1 << 3))        # bit 3: not defined by the spec
     write("video.elf", with_flags(0x3 | 1 << 2))        # a video mode: ignored, boots
     write("cut.elf", elf[:off + 0x100])                 # header kept, segment cut short
+    nohdr = elf[:off] + bytes(12) + elf[off + 12:]
+    write("nohdr.elf", nohdr)                           # plain ELF32: not bootable
+    far = nohdr + bytes(0x2000 - len(nohdr)) + with_flags(0x3)[off:off + 12]
+    write("far.elf", far)                               # the header at 0x2000: too far
+    entry = struct.unpack_from("<I", elf, 24)[0]        # e_entry, loaded from offset 0x1000
+    crash = bytearray(elf)
+    at = entry - 0x100000 + 0x1000
+    crash[at:at + 2] = b"\x0f\x0b"                      # ud2 at the entry: no IDT yet
+    write("crash.elf", bytes(crash))
     write("random.bin", bytes((i * 7919 + 13) % 251 for i in range(65536)))
     fake_linux = bytearray(0x400)                       # "HdrS": taken as a bzImage
     fake_linux[0x1FE:0x200] = b"\x55\xaa"
@@ -99,6 +108,9 @@ if not PREPARE_ERROR:
         "badsum": Cmd("./mini-kvm -k %s" % crafted("badsum.elf"), timeout=T),
         "flag3": Cmd("./mini-kvm -k %s" % crafted("flag3.elf"), timeout=T),
         "cut": Cmd("./mini-kvm -k %s" % crafted("cut.elf"), timeout=T),
+        "nohdr": Cmd("./mini-kvm -k %s" % crafted("nohdr.elf"), timeout=T),
+        "far": Cmd("./mini-kvm -k %s" % crafted("far.elf"), timeout=T),
+        "crash": Cmd("./mini-kvm -k %s" % crafted("crash.elf"), timeout=T),
         "random": Cmd("./mini-kvm -k %s" % crafted("random.bin"), timeout=T),
         "linux-two-initrds": Cmd("./mini-kvm -k %s -i mbtest.elf -i mbtest-aout.bin"
                                  % crafted("fake-bzimage"), timeout=T),
@@ -181,6 +193,18 @@ def test_bad_multiboot_kernels_are_one_line(results):
     one_line(results["flag3"], 1, "requires flags 0x8 that mini-kvm does not support")
     one_line(results["cut"], 1, "lies outside the file (truncated?)")
     one_line(results["random"], 1, "not a bzImage (no HdrS magic), multiboot kernel")
+    one_line(results["nohdr"], 1, "32-bit ELF file without a multiboot header in the first 8 KiB")
+    one_line(results["far"], 1, "multiboot header at offset 0x2000 lies past the first 8 KiB")
+
+
+def test_kernel_fault_is_reported_as_its_own(results):
+    # No paging was ever set up, so this is not the "host cannot run 32-bit paging" case.
+    prepared()
+    r = results["crash"]
+    assert not r.timed_out and r.status == 1, r
+    assert r.err.startswith("mini-kvm: crash: triple fault (KVM_EXIT_SHUTDOWN)\n"), r
+    assert "rax=000000002badb002 rbx=0000000000001000" in r.err, r
+    assert "32-bit paging" not in r.err, r
 
 
 def test_bad_modules_are_one_line(results):

@@ -178,9 +178,17 @@ static void test_not_found(void **state)
     assert_int_equal(multiboot_find(img, sizeof(img), &h), MB_NONE);
     assert_int_equal(multiboot_find(img, 0, &h), MB_NONE);
     put_header(img, MB_SEARCH_LEN, 0, 0);           /* past the first 8 KiB */
-    assert_int_equal(multiboot_find(img, sizeof(img), &h), MB_NONE);
+    assert_int_equal(multiboot_find(img, sizeof(img), &h), MB_TOO_FAR);
+    assert_int_equal(h.offset, MB_SEARCH_LEN);
+    char msg[96];
+    assert_non_null(strstr(multiboot_problem(MB_TOO_FAR, &h, msg, sizeof(msg)),
+                           "offset 0x2000 lies past the first 8 KiB"));
     memset(img, 0, sizeof(img));
     put_header(img, MB_SEARCH_LEN - 8, 0, 0);       /* checksum beyond 8 KiB */
+    assert_int_equal(multiboot_find(img, sizeof(img), &h), MB_TOO_FAR);
+    assert_int_equal(h.offset, MB_SEARCH_LEN - 8);
+    memset(img, 0, sizeof(img));
+    put_header(img, MB_SEARCH_LEN - 8, 0, 1);       /* ...and a bad one there is nothing */
     assert_int_equal(multiboot_find(img, sizeof(img), &h), MB_NONE);
     memset(img, 0, sizeof(img));
     for (size_t off = 1; off < 4; off++) {          /* misaligned */
