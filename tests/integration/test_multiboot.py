@@ -102,18 +102,25 @@ COMMANDS = {
     "nine-modules": mb(" ".join(["-i $FILES/mod.txt"] * 9)),
     "tiny-ram": mb(OK_ARGS + " -m 1M"),
 }
+
+
+def bad(name, args=""):
+    """A crafted kernel, copied to $FILES (so that it also reaches the lab)."""
+    return Cmd("./mini-kvm -k $FILES/%s %s" % (name, args), timeout=T, files=[crafted(name)])
+
+
 if not PREPARE_ERROR:
     COMMANDS.update({
-        "video": mb(OK_ARGS, kernel=crafted("video.elf")),
-        "badsum": Cmd("./mini-kvm -k %s" % crafted("badsum.elf"), timeout=T),
-        "flag3": Cmd("./mini-kvm -k %s" % crafted("flag3.elf"), timeout=T),
-        "cut": Cmd("./mini-kvm -k %s" % crafted("cut.elf"), timeout=T),
-        "nohdr": Cmd("./mini-kvm -k %s" % crafted("nohdr.elf"), timeout=T),
-        "far": Cmd("./mini-kvm -k %s" % crafted("far.elf"), timeout=T),
-        "crash": Cmd("./mini-kvm -k %s" % crafted("crash.elf"), timeout=T),
-        "random": Cmd("./mini-kvm -k %s" % crafted("random.bin"), timeout=T),
-        "linux-two-initrds": Cmd("./mini-kvm -k %s -i mbtest.elf -i mbtest-aout.bin"
-                                 % crafted("fake-bzimage"), timeout=T),
+        "video": Cmd(MODULE + "./mini-kvm -k $FILES/video.elf " + OK_ARGS, timeout=T,
+                     files=[crafted("video.elf")]),
+        "badsum": bad("badsum.elf"),
+        "flag3": bad("flag3.elf"),
+        "cut": bad("cut.elf"),
+        "nohdr": bad("nohdr.elf"),
+        "far": bad("far.elf"),
+        "crash": bad("crash.elf"),
+        "random": bad("random.bin"),
+        "linux-two-initrds": bad("fake-bzimage", "-i mbtest.elf -i mbtest-aout.bin"),
     })
 
 
