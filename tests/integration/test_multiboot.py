@@ -210,7 +210,9 @@ def test_kernel_fault_is_reported_as_its_own(results):
     r = results["crash"]
     assert not r.timed_out and r.status == 1, r
     assert r.err.startswith("mini-kvm: crash: triple fault (KVM_EXIT_SHUTDOWN)\n"), r
-    assert "rax=000000002badb002 rbx=0000000000001000" in r.err, r
+    assert "  cpu0 registers:\n" in r.err, r
+    if r.where == "direct":     # (AMD's KVM resets the registers at a shutdown: not there)
+        assert "rax=000000002badb002 rbx=0000000000001000" in r.err, r
     assert "32-bit paging" not in r.err, r
 
 

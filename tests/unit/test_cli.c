@@ -124,6 +124,7 @@ static void test_help_version(void **state)
     assert_int_equal(parse(&o, err, ARGS("--check-host")), 0);
     assert_true(o.check_host);
     assert_non_null(strstr(cli_usage, "--mode"));
+    assert_non_null(strstr(cli_usage, "multiboot"));
 }
 
 static void test_reentrant(void **state)
