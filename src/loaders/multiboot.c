@@ -2,6 +2,7 @@
  * the a.out-kludge range, place modules, write the information structure. */
 #include "multiboot.h"
 #include "arch/acpi.h"
+#include "arch/x86.h"
 #include "core/util.h"
 #include "core/vm.h"
 
@@ -14,6 +15,8 @@
 
 _Static_assert(sizeof(struct mb_info) == 88, "multiboot info layout (spec 3.3)");
 _Static_assert(sizeof(struct mb_mmap_entry) == 24, "multiboot mmap entry layout");
+_Static_assert(MB_GDT_ADDR == X86_GDT_ADDR, "x86_enter_prot32 writes the GDT there");
+_Static_assert(X86_GDT_ADDR + 32 <= MB_INFO_ADDR, "the GDT fits below the info structure");
 _Static_assert(MB_MODS_ADDR + MB_MAX_MODULES * sizeof(struct mb_mod) <= MB_LOADER_NAME,
                "module list overlaps the loader name");
 
@@ -188,7 +191,8 @@ static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, const char 
         memcpy(&p, img + h.e_phoff + (size_t)i * sizeof(p), sizeof(p));
         if (p.p_type != PT_LOAD || p.p_memsz == 0)
             continue;
-        if (p.p_offset > len || p.p_filesz > len - p.p_offset) {
+        /* A bss-only segment (p_filesz 0) may name any offset: not read. */
+        if (p.p_filesz && (p.p_offset > len || p.p_filesz > len - p.p_offset)) {
             errorf("%s: segment at offset 0x%x lies outside the file (truncated?)", path,
                    p.p_offset);
             return -1;
@@ -197,7 +201,8 @@ static int load_elf32(struct vm *vm, const uint8_t *img, size_t len, const char 
             errorf("%s: segment file size exceeds its memory size", path);
             return -1;
         }
-        if (place(vm, k, path, p.p_paddr, p.p_memsz, img + p.p_offset, p.p_filesz))
+        if (place(vm, k, path, p.p_paddr, p.p_memsz, p.p_filesz ? img + p.p_offset : img,
+                  p.p_filesz))
             return -1;
         if (h.e_entry >= p.p_vaddr && h.e_entry - p.p_vaddr < p.p_memsz)
             k->entry = h.e_entry - p.p_vaddr + p.p_paddr;

@@ -375,6 +375,22 @@ static void test_elf32_errors(void **state)
     expect_error(f, "entry point 0x300000 is not in a loaded segment");
 }
 
+/* A bss-only segment is not read from the file, whatever its p_offset. */
+static void test_elf32_bss_only_segment(void **state)
+{
+    struct fx *f = *state;
+    const struct seg s[] = { { 0x100000, 0x100000, 0x100, 0x100 },
+                             { 0x200000, 0x200000, 0, 0x2000 } };
+    make_elf(f, 0, s, 2, 0x100000);
+    Elf32_Phdr p;
+    memcpy(&p, f->img + sizeof(Elf32_Ehdr) + sizeof(p), sizeof(p));
+    p.p_offset = 0xFFFFFF00;
+    memcpy(f->img + sizeof(Elf32_Ehdr) + sizeof(p), &p, sizeof(p));
+    assert_int_equal(load(f), 0);
+    for (uint32_t i = 0; i < 0x2000; i++)
+        assert_int_equal(*gp(f, 0x200000 + i, 1), 0);
+}
+
 /* A segment below 0x9FC00 but above mini-kvm's area is fine. */
 static void test_elf32_low_memory_allowed(void **state)
 {
@@ -519,6 +535,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aout_placement_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elf32_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elf32_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elf32_bss_only_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elf32_low_memory_allowed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_info_structure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_info_without_cmdline_or_modules, setup, teardown),
