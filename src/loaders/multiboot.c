@@ -307,15 +307,15 @@ static int place_modules(struct vm *vm, const struct mb_kernel *k, struct strtab
 }
 
 /* The memory map, as the e820 map a Linux guest gets (bzimage.c): low RAM
- * up to the EBDA, the EBDA, the BIOS area holding the ACPI tables, RAM from
- * 1 MiB to the 3 GiB hole, and RAM moved above 4 GiB. */
+ * up to the EBDA, the EBDA, the BIOS area (ACPI tables, MP tables) up to
+ * 1 MiB, RAM from 1 MiB to the 3 GiB hole, and RAM moved above 4 GiB. */
 static uint32_t write_mmap(struct vm *vm, uint64_t low)
 {
     uint64_t ram = vm->mem.ram_size;
     struct mb_mmap_entry e[5] = {
         { 20, 0, MB_LOW_RESERVED, MB_MMAP_AVAILABLE },
         { 20, MB_LOW_RESERVED, 0xA0000 - MB_LOW_RESERVED, MB_MMAP_RESERVED },
-        { 20, ACPI_AREA_START, ACPI_AREA_END - ACPI_AREA_START, MB_MMAP_RESERVED },
+        { 20, ACPI_AREA_START, MB_HIGH_START - ACPI_AREA_START, MB_MMAP_RESERVED },
         { 20, MB_HIGH_START, low - MB_HIGH_START, MB_MMAP_AVAILABLE },
         { 20, MEM_HOLE_END, ram - low, MB_MMAP_AVAILABLE },
     };
