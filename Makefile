@@ -19,7 +19,10 @@ LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 # linked at 0x100000). The .bin files land in the repo root.
 REAL_GUESTS := $(patsubst guests/real/%.S,%.bin,$(wildcard guests/real/*.S))
 LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
-GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS)
+# The multiboot test kernel (guests/multiboot/): mbtest.elf (ELF32) and
+# mbtest-aout.bin (flat, a.out-kludge header), both at 1 MiB.
+MB_GUESTS   := mbtest.elf mbtest-aout.bin
+GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -46,6 +49,18 @@ $(LONG_GUESTS): %.bin: guests/long/%.S $(wildcard guests/long/*.inc)
 	@mkdir -p $(BUILD)/guests
 	$(CC) -m64 -c -Iguests/long -o $(BUILD)/guests/$*.o $<
 	ld -m elf_x86_64 -Ttext 0x100000 --oformat binary -o $@ $(BUILD)/guests/$*.o
+
+mbtest.elf: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
+	@mkdir -p $(BUILD)/guests
+	$(CC) -m32 -c -o $(BUILD)/guests/mbtest.o $<
+	ld -m elf_i386 -T guests/multiboot/mbtest.ld -z max-page-size=0x1000 \
+	    --no-warn-rwx-segments -o $@ $(BUILD)/guests/mbtest.o
+
+mbtest-aout.bin: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
+	@mkdir -p $(BUILD)/guests
+	$(CC) -m32 -DAOUT -c -o $(BUILD)/guests/mbtest-aout.o $<
+	ld -m elf_i386 -T guests/multiboot/mbtest.ld --oformat binary -o $@ \
+	    $(BUILD)/guests/mbtest-aout.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:

@@ -21,8 +21,10 @@ const char cli_usage[] =
 "  Several GUEST.bin run at once; output lines are prefixed [name].\n"
 "\n"
 "Kernels:\n"
-"  -k, --kernel FILE     Linux bzImage or ELF64 kernel (e.g. os.elf)\n"
-"  -i, --initrd FILE     initial ramdisk (cpio, optionally compressed)\n"
+"  -k, --kernel FILE     Linux bzImage, multiboot (v1) kernel or ELF64 kernel\n"
+"                        (e.g. os.elf); see docs/multiboot.md\n"
+"  -i, --initrd FILE     initial ramdisk (cpio, optionally compressed); for a\n"
+"                        multiboot kernel a module: repeat -i for up to 8\n"
 "  -p, --cmdline STR     kernel command line (e.g. \"console=ttyS0\")\n"
 "  -c, --cpus N          number of vCPUs, 1-64 (default 1)\n"
 "      --disk FILE       raw disk image as a virtio-blk device (up to 4)\n"
@@ -83,7 +85,12 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
         else FAIL("--mode '%s': expected 'real' or 'long'", arg);
         break;
     case 'k': o->kernel = arg; break;
-    case 'i': o->initrd = arg; break;
+    case 'i':
+        if (o->nmodules == CLI_MAX_MODULES)
+            FAIL("%s '%s': at most %d modules", opt, arg, CLI_MAX_MODULES);
+        o->modules[o->nmodules++] = arg;
+        o->initrd = o->modules[0];
+        break;
     case 'p': o->cmdline = arg; break;
     case 'c':
         if (parse_uint(arg, 1, CLI_MAX_CPUS, &n))

@@ -12,6 +12,7 @@ enum guest_mode { MODE_REAL, MODE_LONG };
 #define CLI_MAX_GUESTS 64
 #define CLI_MAX_DISKS 4
 #define CLI_MAX_CPUS 64
+#define CLI_MAX_MODULES 8        /* -i: multiboot modules (Linux: one initrd) */
 
 struct options {
     enum guest_mode mode;
@@ -19,7 +20,9 @@ struct options {
     unsigned cpus;              /* 1..CLI_MAX_CPUS */
     unsigned timeout;           /* --timeout seconds, 0 = none */
     const char *kernel;         /* -k: bzImage or ELF64 */
-    const char *initrd;         /* -i */
+    const char *initrd;         /* the first -i (Linux: the initrd) */
+    const char *modules[CLI_MAX_MODULES]; /* every -i in order (multiboot modules) */
+    int nmodules;
     const char *cmdline;        /* -p */
     const char *disks[CLI_MAX_DISKS];
     int ndisks;

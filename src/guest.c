@@ -8,14 +8,19 @@
 #include "arch/hostcheck.h"
 #include "devices/hypercall.h"
 #include "loaders/bzimage.h"
+#include "loaders/multiboot.h"
 #include "platform.h"
 #include "loaders/loader.h"
 
+#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_IMAGE (1ULL << 30)
+#define LINUX_MAGIC_OFF 0x202   /* "HdrS": the Linux boot protocol's setup header */
+
+_Static_assert(CLI_MAX_MODULES <= MB_MAX_MODULES, "every -i fits the module list");
 
 /* "dir/fib.bin" -> "fib" */
 static void guest_name(char *out, size_t n, const char *path)
@@ -30,6 +35,8 @@ static void guest_name(char *out, size_t n, const char *path)
 
 static int enter(struct vcpu *c, const struct boot_entry *e)
 {
+    if (e->prot32)
+        return x86_enter_prot32(c, e->eip, e->esp, e->eax, e->ebx);
     if (!e->long_mode)
         return x86_enter_real(c, e->seg, e->ip, e->sp);
     return x86_enter_long(c, e->rip, e->rsp, e->rsi, e->rdi);
@@ -106,6 +113,10 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
     struct vm *vm = &g->vm;
     size_t ilen = 0;
     uint8_t *initrd = NULL;
+    if (opt->nmodules > 1) {
+        errorf("%s: a Linux kernel takes one initrd (-i), not %d", opt->kernel, opt->nmodules);
+        return -1;
+    }
     if (opt->initrd && !(initrd = read_file(opt->initrd, "initrd", MAX_IMAGE, &ilen)))
         return -1;
     int r = bzimage_load(vm, img, len, opt->kernel, initrd, ilen, opt->initrd,
@@ -127,6 +138,72 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
     return 0;
 }
 
+/* Multiboot kernels: read every module (-i), load, then the same platform
+ * and ACPI tables as Linux; the BSP starts in 32-bit protected mode, the
+ * APs wait for INIT/SIPI in the in-kernel LAPIC. No host check: protected
+ * mode without paging runs on every KVM, and a kernel that turns paging on
+ * where the host cannot run it gets hostcheck's explanation. */
+static int setup_multiboot(struct guest *g, const struct options *opt, const uint8_t *img,
+                           size_t len, struct boot_entry *e)
+{
+    struct vm *vm = &g->vm;
+    struct mb_module mods[CLI_MAX_MODULES];
+    uint8_t *data[CLI_MAX_MODULES] = { NULL };
+    int r = 0;
+    for (int i = 0; i < opt->nmodules && r == 0; i++) {
+        data[i] = read_file(opt->modules[i], "module", MAX_IMAGE, &mods[i].len);
+        mods[i].data = data[i];
+        mods[i].string = opt->modules[i];
+        r = data[i] ? 0 : -1;
+    }
+    if (r == 0)
+        r = multiboot_load(vm, img, len, opt->kernel, opt->cmdline, mods, opt->nmodules, e);
+    for (int i = 0; i < opt->nmodules; i++)
+        free(data[i]);
+    struct platform p;
+    if (r || platform_create(vm, opt, &p) || acpi_setup(vm, vm->ncpus, p.virtio, p.nvirtio))
+        return -1;
+    return 0;
+}
+
+/* Which loader, decided on the file's bytes in this order:
+ * 1. "HdrS" at 0x202: a Linux bzImage (its own checks explain a bad one).
+ * 2. A multiboot header with a valid checksum in the first 8 KiB: multiboot,
+ *    ELF32 or a.out kludge (xv6's `kernel` is an ELF32 with one). It comes
+ *    before ELF so that ELF32 files are taken as multiboot kernels.
+ * 3. ELF64: our ELF64 loader (os.elf).
+ * 4. A multiboot magic whose checksum (or extent) is wrong: that error, as
+ *    it is the likeliest mistake in a hand-written header.
+ * 5. Any other ELF file: the ELF64 loader says what it is not.
+ * 6. Anything else: one line naming the three formats. */
+static int setup_any(struct guest *g, const struct options *opt, const uint8_t *img,
+                     size_t len, struct boot_entry *e)
+{
+    struct mb_header h;
+    enum mb_search mb = multiboot_find(img, len, &h);
+    char why[96];
+    if (len >= LINUX_MAGIC_OFF + 4 && memcmp(img + LINUX_MAGIC_OFF, "HdrS", 4) == 0)
+        return setup_linux(g, opt, img, len, e);
+    if (mb == MB_FOUND)
+        return setup_multiboot(g, opt, img, len, e);
+    if (elf_is_elf(img, len) && len > EI_CLASS && img[EI_CLASS] == ELFCLASS64)
+        return setup_elf(g, opt, img, len, e);
+    if (mb != MB_NONE) {
+        errorf("%s: %s", opt->kernel, multiboot_problem(mb, &h, why, sizeof(why)));
+        return -1;
+    }
+    if (elf_is_elf(img, len) && img[EI_CLASS] == ELFCLASS32) {
+        errorf("%s: 32-bit ELF file without a multiboot header in the first 8 KiB "
+               "(only ELF64 kernels boot without one)", opt->kernel);
+        return -1;
+    }
+    if (elf_is_elf(img, len))
+        return setup_elf(g, opt, img, len, e);
+    errorf("%s: not a bzImage (no HdrS magic), multiboot kernel (no header in the first "
+           "8 KiB) or ELF kernel", opt->kernel);
+    return -1;
+}
+
 int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                        struct console *con)
 {
@@ -137,12 +214,8 @@ int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct optio
         return -1;
     struct boot_entry e;
     int r = -1;
-    if (create_vm(g, kvm, opt, mem, opt->kernel, 0, con) == 0) {
-        if (elf_is_elf(img, len))
-            r = setup_elf(g, opt, img, len, &e);
-        else
-            r = setup_linux(g, opt, img, len, &e);
-    }
+    if (create_vm(g, kvm, opt, mem, opt->kernel, 0, con) == 0)
+        r = setup_any(g, opt, img, len, &e);
     if (r == 0)
         r = enter(g->vm.cpus[0], &e);
     free(img);

@@ -19,7 +19,8 @@ struct guest {
 int guest_setup_flat(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                      const char *path, int index, struct console *con);
 
-/* A kernel (-k): ELF64 (teaching OS) or Linux bzImage, with the PC platform. */
+/* A kernel (-k): Linux bzImage, multiboot or ELF64 (teaching OS), with the
+ * PC platform. */
 int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                        struct console *con);
 

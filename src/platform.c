@@ -6,6 +6,8 @@
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "devices/debug_exit.h"
+#include "devices/debugcon.h"
 #include "devices/i8042.h"
 #include "devices/pm.h"
 #include "devices/rtc.h"
@@ -47,6 +49,9 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
         errorf("%s: cannot create the platform devices", vm->name);
         return -1;
     }
+    /* What test and hobby kernels print and exit through (docs/multiboot.md). */
+    if (debugcon_create(vm) || debug_exit_create(vm))
+        return -1;
     for (int i = 0; i < opt->ndisks; i++) {
         if (virtio_blk_create(vm, opt->disks[i], i))
             return -1;

@@ -131,6 +131,11 @@ bool hostcheck_explain_fault(struct vcpu *c)
     struct kvm_sregs s;
     if (vcpu_get_sregs(c, &s) || !(s.cr0 & 1) || (s.efer & (1u << 10)))
         return false;   /* not 32-bit protected mode */
+    /* Paging neither on nor prepared (CR3 still 0, as at a multiboot entry):
+     * the fault is the guest's own, which this host runs fine. (The failed
+     * move to CR0 that turns on paging leaves PG clear, CR3 set.) */
+    if (!(s.cr0 & (1u << 31)) && s.cr3 == 0)
+        return false;
     struct host_caps caps;
     hostcheck_probe(c->vm->kvm, &caps);
     if (caps.paging32)

@@ -1,5 +1,5 @@
-/* modes.c - putting a vCPU into real mode or 64-bit long mode at entry. For
- * long mode the VMM builds what firmware would: a GDT and identity paging. */
+/* modes.c - putting a vCPU into real mode, 32-bit protected mode or 64-bit
+ * long mode at entry, with the GDT (and for long mode the paging) firmware would build. */
 #include "x86.h"
 #include "core/util.h"
 #include "core/vcpu.h"
@@ -72,12 +72,13 @@ int x86_build_long_mode_tables(struct vm *vm)
     return 0;
 }
 
+/* code: 0 = data, 32 or 64 = code segment of that width. */
 static void flat_segment(struct kvm_segment *s, uint16_t sel, int code)
 {
     *s = (struct kvm_segment){
         .base = 0, .limit = 0xFFFFFFFF, .selector = sel,
         .type = code ? 0xB : 0x3,   /* execute/read accessed, read/write accessed */
-        .present = 1, .dpl = 0, .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+        .present = 1, .dpl = 0, .db = code != 64, .s = 1, .l = code == 64, .g = 1,
     };
 }
 
@@ -86,7 +87,7 @@ int x86_enter_long(struct vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rsi, uin
     struct kvm_sregs s;
     if (vcpu_get_sregs(c, &s))
         return -1;
-    flat_segment(&s.cs, X86_CS64, 1);
+    flat_segment(&s.cs, X86_CS64, 64);
     flat_segment(&s.ds, X86_DS, 0);
     s.es = s.fs = s.gs = s.ss = s.ds;
     s.gdt.base = X86_GDT_ADDR;
@@ -96,5 +97,33 @@ int x86_enter_long(struct vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rsi, uin
     s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
     s.efer = EFER_LME | EFER_LMA;
     struct kvm_regs r = { .rip = rip, .rsp = rsp, .rsi = rsi, .rdi = rdi, .rflags = 0x2 };
+    return set_regs_sregs(c, &r, &s);
+}
+
+/* The Multiboot entry state: protected mode, paging off, flat 4 GiB code
+ * and data segments from a GDT in guest RAM (the kernel may reload its own).
+ * KVM has no A20 gate, so A20 is always on. IDT limit 0: a fault before the
+ * kernel loads its own IDT is a triple fault that mini-kvm reports. */
+int x86_enter_prot32(struct vcpu *c, uint32_t eip, uint32_t esp, uint32_t eax, uint32_t ebx)
+{
+    /* null, unused, 32-bit code (0x10), data (0x18) */
+    const uint64_t gdt[4] = { 0, 0, 0x00CF9A000000FFFFULL, 0x00CF92000000FFFFULL };
+    if (guest_write(&c->vm->mem, X86_GDT_ADDR, gdt, sizeof(gdt))) {
+        errorf("%s: guest RAM too small for a GDT", c->vm->name);
+        return -1;
+    }
+    struct kvm_sregs s;
+    if (vcpu_get_sregs(c, &s))
+        return -1;
+    flat_segment(&s.cs, X86_CS32, 32);
+    flat_segment(&s.ds, X86_DS, 0);
+    s.es = s.fs = s.gs = s.ss = s.ds;
+    s.gdt.base = X86_GDT_ADDR;
+    s.gdt.limit = 4 * 8 - 1;
+    s.idt.base = 0;
+    s.idt.limit = 0;
+    s.cr0 = CR0_PE | CR0_ET;
+    s.cr3 = s.cr4 = s.efer = 0;
+    struct kvm_regs r = { .rip = eip, .rsp = esp, .rax = eax, .rbx = ebx, .rflags = 0x2 };
     return set_regs_sregs(c, &r, &s);
 }

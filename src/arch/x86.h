@@ -15,6 +15,7 @@ struct vcpu;
 #define X86_PD_ADDR    0x3000   /* four page directories: 4 GiB */
 #define X86_PT_END     0x7000
 #define X86_CS64       0x10     /* the Linux boot protocol's __BOOT_CS */
+#define X86_CS32       0x10     /* the same slot, 32-bit, for x86_enter_prot32 */
 #define X86_DS         0x18     /* __BOOT_DS */
 
 /* Real mode: CS=DS=ES=SS=FS=GS=seg, IP=ip, SP=sp. */
@@ -26,6 +27,10 @@ int x86_build_long_mode_tables(struct vm *vm);
 
 /* Long mode entry on one vCPU (tables must exist): RIP, RSP, RSI, RDI. */
 int x86_enter_long(struct vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rsi, uint64_t rdi);
+
+/* 32-bit protected mode without paging (Multiboot): writes a flat GDT at
+ * X86_GDT_ADDR (CS = X86_CS32, DS..SS = X86_DS), CR0 = PE|ET, EFLAGS = 0x2. */
+int x86_enter_prot32(struct vcpu *c, uint32_t eip, uint32_t esp, uint32_t eax, uint32_t ebx);
 
 /* CPUID from KVM_GET_SUPPORTED_CPUID (host features only, never forced on),
  * with the APIC id of this vCPU and the hypervisor bit. */

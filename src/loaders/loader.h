@@ -10,9 +10,11 @@
 struct vm;
 
 struct boot_entry {
-    bool long_mode;         /* false: real mode at seg:ip */
+    bool long_mode;         /* false: real mode at seg:ip (unless prot32) */
     uint16_t seg, ip, sp;   /* real mode */
     uint64_t rip, rsp, rsi, rdi; /* long mode */
+    bool prot32;            /* 32-bit protected mode, no paging (multiboot) */
+    uint32_t eip, esp, eax, ebx;
 };
 
 /* Real-mode flat binary: GPA 0x10000, CS=DS=ES=SS=0x1000, IP=0, SP=0xFFFE. */

@@ -55,6 +55,32 @@ static void test_kernel(void **state)
     assert_int_equal(o.mem, 1 << 30);
 }
 
+/* -i repeats: up to CLI_MAX_MODULES multiboot modules, in order; the first
+ * is also the Linux initrd. */
+static void test_modules(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("-k", "k.elf", "-i", "a", "--initrd", "b", "-i", "c")), 0);
+    assert_int_equal(o.nmodules, 3);
+    assert_string_equal(o.modules[0], "a");
+    assert_string_equal(o.modules[1], "b");
+    assert_string_equal(o.modules[2], "c");
+    assert_string_equal(o.initrd, "a");
+    assert_int_equal(parse(&o, err, ARGS("-k", "k.elf", "-i", "1", "-i", "2", "-i", "3", "-i", "4",
+                                         "-i", "5", "-i", "6", "-i", "7", "-i", "8")), 0);
+    assert_int_equal(o.nmodules, CLI_MAX_MODULES);
+    assert_string_equal(o.modules[7], "8");
+    assert_int_equal(parse(&o, err, ARGS("-k", "k.elf", "-i", "1", "-i", "2", "-i", "3", "-i", "4",
+                                         "-i", "5", "-i", "6", "-i", "7", "-i", "8", "-i", "9")), -1);
+    assert_non_null(strstr(err, "-i '9'"));
+    assert_non_null(strstr(err, "at most 8"));
+    assert_int_equal(parse(&o, err, ARGS("-k", "k.elf")), 0);
+    assert_int_equal(o.nmodules, 0);
+    assert_null(o.initrd);
+}
+
 static void expect_error(const char *const *args, const char *needle)
 {
     struct options o;
@@ -98,6 +124,7 @@ static void test_help_version(void **state)
     assert_int_equal(parse(&o, err, ARGS("--check-host")), 0);
     assert_true(o.check_host);
     assert_non_null(strstr(cli_usage, "--mode"));
+    assert_non_null(strstr(cli_usage, "multiboot"));
 }
 
 static void test_reentrant(void **state)
@@ -141,6 +168,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guests_any_order),
         cmocka_unit_test(test_kernel),
+        cmocka_unit_test(test_modules),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_help_version),
         cmocka_unit_test(test_reentrant),

@@ -1,0 +1,12 @@
+/* debugcon.h - the QEMU/Bochs debug console (port 0xE9): a byte written is
+ * printed on the guest's console; a read answers 0xE9 ("present"). */
+#ifndef MINI_KVM_DEBUGCON_H
+#define MINI_KVM_DEBUGCON_H
+
+struct vm;
+
+#define DEBUGCON_PORT 0xE9
+
+int debugcon_create(struct vm *vm);
+
+#endif
