@@ -258,6 +258,20 @@ def test_stepping_from_real_into_protected_mode(session):
     assert guest.wait() == 0
 
 
+def test_multiboot_kernel_32bit_layout(session, tmp_path):
+    mod = tmp_path / "mod.txt"
+    mod.write_text("mini-kvm multiboot module 0\n")
+    guest, gdb = session(["-k", "mbtest.elf", "-i", str(mod), "-p", "mbtest-token exit=5"],
+                         elf="mbtest.elf")
+    assert "i386" in gdb.cmd("show architecture")
+    assert gdb.value("$pc") == gdb.value("&start")     # the multiboot entry, 32-bit
+    assert gdb.value("$cr0") & 1 and gdb.value("$efer") == 0
+    gdb.cmd("stepi")
+    assert gdb.value("$pc") != gdb.value("&start")
+    assert "exited with code 013" in gdb.cmd("continue")   # its status 11, in octal
+    assert guest.wait() == 11
+
+
 def test_triple_fault_stops_for_the_debugger(session):
     # pm32.bin triple-faults on kvm_pvm (no 32-bit paging); with gdb attached it stops
     guest, gdb = session(["pm32.bin"])
