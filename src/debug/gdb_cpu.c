@@ -186,6 +186,24 @@ static const struct gdb_emuwp *emu_changed(struct gdbstub *g)
     return NULL;
 }
 
+/* gdb wants the stop at the breakpoint's address. KVM reports an int3 with RIP
+ * on it; should a KVM report it after the int3 (a trap, as the CPU pushes it),
+ * step RIP back onto our breakpoint, so both kinds look the same to gdb. */
+static void int3_rewind(struct gdbstub *g, struct vcpu *c, uint64_t pc)
+{
+    bool at = false, after = false;
+    for (int i = 0; i < GDB_MAX_SWBP; i++) {
+        at |= g->sw[i].used && g->sw[i].addr == pc;
+        after |= g->sw[i].used && g->sw[i].addr == pc - 1;
+    }
+    struct kvm_regs r;
+    if (at || !after || ioctl(c->fd, KVM_GET_REGS, &r) < 0)
+        return;
+    r.rip--;
+    if (ioctl(c->fd, KVM_SET_REGS, &r) < 0)
+        errorf("%s: vCPU %d: KVM_SET_REGS: %s", g->vm->name, c->id, strerror(errno));
+}
+
 static bool on_debug(struct gdbstub *g, struct vcpu *c)
 {
     struct kvm_debug_exit_arch *a = &c->run->debug.arch;
@@ -193,6 +211,7 @@ static bool on_debug(struct gdbstub *g, struct vcpu *c)
     if (!atomic_load(&g->attached)) {
         /* a left-over from a detached session: nobody to report to */
     } else if (a->exception == 3) {                    /* int3: ours (or the guest's own) */
+        int3_rewind(g, c, a->pc);
         report(g, c, GDB_SIGTRAP, NULL, 0);
     } else {
         int slot = -1;
