@@ -289,7 +289,8 @@ static void on_alarm(int sig)
 
 /* Run a 64-bit snippet at 0x100000 with debug settings d; true when the first
  * exit is KVM_EXIT_DEBUG. kvm_pvm, for one, fails a ring-0 int3 with an
- * internal error and never fires data breakpoints (docs/debugging.md). */
+ * internal error and never fires data breakpoints; KVM nested under QEMU/TCG
+ * (the lab) never fires debug-register breakpoints (docs/debugging.md). */
 static bool probe(struct kvm_host *h, const uint8_t *code, size_t len,
                   const struct kvm_guest_debug *d)
 {
@@ -318,12 +319,17 @@ void gdb_probe_host(struct gdbstub *g)
 {
     /* int3; hlt */
     static const uint8_t bp[] = { 0xcc, 0xf4 };
+    /* nop; hlt (the breakpoint on the hlt) */
+    static const uint8_t ex[] = { 0x90, 0xf4 };
     /* movl $1, 0x180000; hlt */
     static const uint8_t wr[] = { 0xc7, 0x04, 0x25, 0x00, 0x00, 0x18, 0x00, 0x01, 0x00,
                                   0x00, 0x00, 0xf4 };
     struct kvm_guest_debug d = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP };
     g->sw_bp_ok = probe(g->vm->kvm, bp, sizeof(bp), &d);
     d.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+    d.arch.debugreg[0] = 0x100001;
+    d.arch.debugreg[7] = 2 | 1u << 10;                          /* G0, execute */
+    g->hw_bp_ok = probe(g->vm->kvm, ex, sizeof(ex), &d);
     d.arch.debugreg[0] = 0x180000;
     d.arch.debugreg[7] = 2 | 1u << 16 | 3u << 18 | 1u << 10;   /* G0, write, 4 bytes */
     g->data_bp_ok = probe(g->vm->kvm, wr, sizeof(wr), &d);

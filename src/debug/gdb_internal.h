@@ -81,6 +81,7 @@ struct gdbstub {
     int nsw, nemu;
     bool phys;              /* `monitor phys on`: m/M/X address guest-physical memory */
 
+    bool hw_bp_ok;          /* probed: a DR7 execute breakpoint exits */
     bool sw_bp_ok;          /* probed: int3 + KVM_GUESTDBG_USE_SW_BP exits */
     bool data_bp_ok;        /* probed: a DR7 write watchpoint exits */
     uint32_t step_flags;    /* extra flags for a user step (BLOCKIRQ when offered) */

@@ -257,12 +257,13 @@ static int t_set_bp(void *ctx, bool insert, int type, uint64_t addr, uint64_t ki
     switch (type) {
     case GDB_BP_SW:
         /* A debug register first: it needs no int3, which kvm_pvm cannot run
-         * in ring 0; int3 patching once the four slots are taken. */
-        if (hw_slot(g, insert, GDB_BP_HW, addr, 1) == 0)
+         * in ring 0; int3 patching once the four slots are taken (or where
+         * debug registers do not fire: the lab). */
+        if (g->hw_bp_ok && hw_slot(g, insert, GDB_BP_HW, addr, 1) == 0)
             return 0;
         return g->sw_bp_ok ? sw_bp(g, insert, addr) : -1;
-    case GDB_BP_HW:
-        return hw_slot(g, insert, GDB_BP_HW, addr, 1);
+    case GDB_BP_HW:     /* refused where it would never fire: gdb says so */
+        return g->hw_bp_ok ? hw_slot(g, insert, GDB_BP_HW, addr, 1) : -1;
     default:
         if (kind == 0 || kind > GDB_EMUWP_LEN)
             return -1;
@@ -307,9 +308,11 @@ static void t_monitor(void *ctx, const char *cmd, char *out, size_t cap)
                      (unsigned long long)gpa);
         g->phys = phys;
     } else if (!strcmp(cmd, "info")) {
-        snprintf(out, cap, "%d vCPU(s); breakpoints: %d debug registers%s; watchpoints: %s\n",
-                 g->vm->ncpus, GDB_HW_SLOTS, g->sw_bp_ok ? " then int3" : " (int3 does not work on this host)",
-                 g->data_bp_ok ? "debug registers" : "write only, by single-stepping (no data breakpoints on this host)");
+        snprintf(out, cap, "%d vCPU(s); breakpoints: %s%s%s; watchpoints: %s\n", g->vm->ncpus,
+                 g->hw_bp_ok ? "4 debug registers" : "",
+                 g->hw_bp_ok && g->sw_bp_ok ? " then " : "", g->sw_bp_ok ? "int3" : "",
+                 g->data_bp_ok ? "debug registers"
+                               : "write only, by single-stepping (no data breakpoints here)");
     } else {
         snprintf(out, cap, "mini-kvm monitor commands:\n"
                  "  monitor phys on|off   m/M/X use guest-physical (on) or virtual addresses\n"
