@@ -70,6 +70,12 @@ static void apply_debug(struct gdbstub *g, struct vcpu *c)
 {
     struct kvm_guest_debug d;
     wanted_debug(g, c->id, &d);
+    /* A step with interrupts blocked would never end on a halted vCPU (only an
+     * interrupt wakes it): that one steps into its next interrupt instead. */
+    struct kvm_mp_state mp;
+    if ((d.control & KVM_GUESTDBG_BLOCKIRQ) && ioctl(c->fd, KVM_GET_MP_STATE, &mp) == 0 &&
+        mp.mp_state == KVM_MP_STATE_HALTED)
+        d.control &= ~(uint32_t)KVM_GUESTDBG_BLOCKIRQ;
     struct gdb_cpu *gc = &g->cpu[c->id];
     if (!memcmp(&d, &gc->applied, sizeof(d)))
         return;

@@ -99,7 +99,10 @@ static bool packet(struct gdbstub *g, bool *running)
 {
     if (!g->sess.noack)
         send_all(g, "+", 1);
-    if (*running) {         /* all-stop: only Ctrl-C is expected while running */
+    /* All-stop: while the guest runs only Ctrl-C is expected; a kill or a
+     * detach is still obeyed (the target need not be stopped for either). */
+    bool kd = g->rx.len == 1 && (g->rx.buf[0] == 'k' || g->rx.buf[0] == 'D');
+    if (*running && !kd) {
         send_packet(g, "E01", 3);
         return true;
     }
