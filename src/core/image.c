@@ -56,9 +56,14 @@ static int open_image(struct image *img)
         img->ro = true;
     if (open_checked(img, &st))
         return -1;
+    /* flock locks belong to the open file: a second open of the same image
+     * in this process (given twice) conflicts like another process does. */
     if (flock(img->fd, (img->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-        errorf("%s: disk image is in use by another process (%s)", img->path,
-               strerror(errno));
+        if (errno == EWOULDBLOCK)
+            errorf("%s: disk image is in use (by another process, or given twice)",
+                   img->path);
+        else
+            errorf("%s: cannot lock disk image: %s", img->path, strerror(errno));
         return -1;
     }
     return 0;
