@@ -19,7 +19,10 @@ LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 # linked at 0x100000). The .bin files land in the repo root.
 REAL_GUESTS := $(patsubst guests/real/%.S,%.bin,$(wildcard guests/real/*.S))
 LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
-GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS)
+# Boot sectors: guests/boot/NAME.S -> NAME.img, a one-sector disk image
+# (linked at 0x7C00; the source ends with the 0x55AA signature at 510).
+BOOT_GUESTS := $(patsubst guests/boot/%.S,%.img,$(wildcard guests/boot/*.S))
+GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(BOOT_GUESTS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -46,6 +49,11 @@ $(LONG_GUESTS): %.bin: guests/long/%.S $(wildcard guests/long/*.inc)
 	@mkdir -p $(BUILD)/guests
 	$(CC) -m64 -c -Iguests/long -o $(BUILD)/guests/$*.o $<
 	ld -m elf_x86_64 -Ttext 0x100000 --oformat binary -o $@ $(BUILD)/guests/$*.o
+
+$(BOOT_GUESTS): %.img: guests/boot/%.S
+	@mkdir -p $(BUILD)/guests
+	$(CC) -m32 -c -o $(BUILD)/guests/$*.o $<
+	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:
