@@ -49,6 +49,9 @@ COMMANDS = {
     "ide-ro": Cmd(DISKS + "./mini-kvm --ide $FILES/m.img --ide $FILES/s.img,ro" + SLAVE_SECTOR_1,
                   timeout=T),
     "same-image-twice": Cmd("./mini-kvm --ide pcprobe.img --ide pcprobe.img", timeout=T),
+    "kernel-with-ide": Cmd("./mini-kvm -k os.elf --ide pcprobe.img,ro", input="shutdown\n",
+                           timeout=T),
+    "kernel-with-missing-ide": Cmd("./mini-kvm -k os.elf --ide $FILES/none.img", timeout=T),
 }
 
 
@@ -115,6 +118,15 @@ def test_same_image_twice_is_refused(results):
     errs = r.err.splitlines()
     assert r.status == 1 and len(errs) == 1 and "pcprobe.img" in errs[0], r
     assert "in use" in errs[0] and r.out == "", r
+
+
+def test_ide_with_a_kernel_is_attached_not_booted(results):
+    r = results["kernel-with-ide"]
+    assert r.status == 0 and "mini-os: shutting down" in r.out, r
+    assert "cs=0000" not in r.out, r                # the disk was not booted
+    r = results["kernel-with-missing-ide"]          # ... but it was opened
+    errs = r.err.splitlines()
+    assert r.status == 1 and len(errs) == 1 and "none.img: cannot open disk image" in errs[0], r
 
 
 @pytest.mark.parametrize("name", sorted(BAD_DISKS))
