@@ -22,7 +22,10 @@ LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
 # The multiboot test kernel (guests/multiboot/): mbtest.elf (ELF32) and
 # mbtest-aout.bin (flat, a.out-kludge header), both at 1 MiB.
 MB_GUESTS   := mbtest.elf mbtest-aout.bin
-GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS)
+# Boot sectors: guests/boot/NAME.S -> NAME.img, a one-sector disk image
+# (linked at 0x7C00; the source ends with the 0x55AA signature at 510).
+BOOT_GUESTS := $(patsubst guests/boot/%.S,%.img,$(wildcard guests/boot/*.S))
+GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS) $(BOOT_GUESTS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,6 +64,10 @@ mbtest-aout.bin: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
 	$(CC) -m32 -DAOUT -c -o $(BUILD)/guests/mbtest-aout.o $<
 	ld -m elf_i386 -T guests/multiboot/mbtest.ld --oformat binary -o $@ \
 	    $(BUILD)/guests/mbtest-aout.o
+$(BOOT_GUESTS): %.img: guests/boot/%.S
+	@mkdir -p $(BUILD)/guests
+	$(CC) -m32 -c -o $(BUILD)/guests/$*.o $<
+	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:
