@@ -15,7 +15,7 @@
  * read: the image's size and locking are the IDE device's business. */
 static int read_sector0(const char *path, uint8_t *sec, size_t *got)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* never block on a FIFO */
     if (fd < 0) {
         errorf("%s: cannot open disk image: %s", path, strerror(errno));
         return -1;
