@@ -21,10 +21,20 @@ REAL_GUESTS := $(patsubst guests/real/%.S,%.bin,$(wildcard guests/real/*.S))
 LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
 GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS)
 
+# The conformance guest (guests/pc/): a boot sector and a small 32-bit kernel
+# on a raw disk image. pc-test-paging.img is the same image with the boot
+# sector's flag byte (offset 508) set: it also turns on PSE paging, which
+# only a hardware KVM runs (docs/legacy-pc.md).
+PC_SRCS   := $(wildcard guests/pc/*.S guests/pc/*.c)
+PC_OBJS   := $(PC_SRCS:guests/pc/%=$(BUILD)/guests/pc/%.o)
+PC_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+             -nostdlib -fno-stack-protector -mgeneral-regs-only -fno-asynchronous-unwind-tables
+PC_IMGS   := pc-test.img pc-test-paging.img
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: mini-kvm $(GUESTS) os
+all: mini-kvm $(GUESTS) $(PC_IMGS) os
 
 mini-kvm: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -46,6 +56,22 @@ $(LONG_GUESTS): %.bin: guests/long/%.S $(wildcard guests/long/*.inc)
 	@mkdir -p $(BUILD)/guests
 	$(CC) -m64 -c -Iguests/long -o $(BUILD)/guests/$*.o $<
 	ld -m elf_x86_64 -Ttext 0x100000 --oformat binary -o $@ $(BUILD)/guests/$*.o
+
+$(BUILD)/guests/pc/%.S.o: guests/pc/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -o $@ $<
+
+$(BUILD)/guests/pc/%.c.o: guests/pc/%.c guests/pc/pc.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PC_CFLAGS) -c -o $@ $<
+
+pc-test.img: $(PC_OBJS) guests/pc/pc.ld
+	ld -m elf_i386 -z noexecstack --no-warn-rwx-segments -T guests/pc/pc.ld -o $(BUILD)/guests/pc/pc-test.elf $(PC_OBJS)
+	objcopy -O binary $(BUILD)/guests/pc/pc-test.elf $@
+
+pc-test-paging.img: pc-test.img
+	cp $< $@
+	printf '\001' | dd of=$@ bs=1 seek=508 conv=notrunc status=none
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:
@@ -80,7 +106,7 @@ run: setup-run
 	tools/run-linux
 
 clean:
-	rm -rf $(BUILD) mini-kvm $(GUESTS)
+	rm -rf $(BUILD) mini-kvm $(GUESTS) $(PC_IMGS)
 	@if [ -f os/Makefile ]; then $(MAKE) -C os clean; fi
 
 .PHONY: all os unit clang-check check run clean setup-check setup-run
