@@ -19,7 +19,10 @@ LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 # linked at 0x100000). The .bin files land in the repo root.
 REAL_GUESTS := $(patsubst guests/real/%.S,%.bin,$(wildcard guests/real/*.S))
 LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
-GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS)
+# Boot sectors: guests/boot/NAME.S -> NAME.img, a one-sector disk image
+# (linked at 0x7C00; the source ends with the 0x55AA signature at 510).
+BOOT_GUESTS := $(patsubst guests/boot/%.S,%.img,$(wildcard guests/boot/*.S))
+GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(BOOT_GUESTS)
 
 # The conformance guest (guests/pc/): a boot sector and a small 32-bit kernel
 # on a raw disk image. pc-test-paging.img is the same image with the boot
@@ -72,6 +75,11 @@ pc-test.img: $(PC_OBJS) guests/pc/pc.ld
 pc-test-paging.img: pc-test.img
 	cp $< $@
 	printf '\001' | dd of=$@ bs=1 seek=508 conv=notrunc status=none
+
+$(BOOT_GUESTS): %.img: guests/boot/%.S
+	@mkdir -p $(BUILD)/guests
+	$(CC) -m32 -c -o $(BUILD)/guests/$*.o $<
+	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:
