@@ -9,6 +9,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "devices/i8042.h"
+#include "devices/ide.h"
 #include "devices/pm.h"
 #include "devices/port92.h"
 #include "devices/rtc.h"
@@ -18,6 +19,8 @@
 #include "devices/virtio_mmio.h"
 
 #include <string.h>
+
+_Static_assert(CLI_MAX_IDE <= IDE_MAX_DRIVES, "more --ide disks than IDE drives");
 
 /* Port 0x80 is the POST/delay port: writes are meant to go nowhere. */
 static enum io_result sink(void *dev, struct io_req *req)
@@ -56,6 +59,13 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
      * need it; Linux prefers ACPI and reserves the areas (docs/legacy-pc.md). */
     if (bda_setup(vm) || mptable_setup(vm, vm->ncpus))
         return -1;
+    if (opt->nide > 0) {        /* --ide: primary master, then slave */
+        struct ide_drive_cfg d[CLI_MAX_IDE];
+        for (int i = 0; i < opt->nide; i++)
+            d[i] = (struct ide_drive_cfg){ .path = opt->ide[i].path, .ro = opt->ide[i].ro };
+        if (ide_create(vm, d, opt->nide))
+            return -1;
+    }
     for (int i = 0; i < opt->ndisks; i++) {
         if (virtio_blk_create(vm, opt->disks[i], i))
             return -1;

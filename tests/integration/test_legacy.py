@@ -1,7 +1,8 @@
 # test_legacy.py - the disk boot path and the legacy PC pieces, with our own boot sectors
 # (guests/boot): entry state at 0000:7C00, MP floating pointer, BDA, CRTC, CGA dump, bad disks.
 """pcprobe.img reports on COM1 what the machine left it and exits with status 7; pcecho.img
-echoes COM1 input to COM1 and the CGA screen until 'q'. Both are real mode only, so these
+echoes COM1 input to COM1 and the CGA screen until 'q'; pcide.img reads and writes both IDE
+disks by polling, as xv6's boot loader does. Both are real mode only, so these
 tests run directly on this host (no paging needed). The deep end-to-end test (IDE, paging,
 APs) is the conformance guest's."""
 import os
@@ -16,8 +17,10 @@ MKVM = os.path.join(REPO, "mini-kvm")
 
 BAD_DISKS = {   # name -> (shell set-up creating $FILES/d.img, a string the one error line must contain)
     "missing": (":", "d.img: cannot open disk image"),
-    "empty": (": > $FILES/d.img", "not a boot disk (the image is empty)"),
-    "short": ("head -c 511 pcprobe.img > $FILES/d.img", "shorter than one 512-byte sector"),
+    "empty": (": > $FILES/d.img", "d.img: disk image is empty"),
+    "short": ("head -c 511 pcprobe.img > $FILES/d.img", "not a multiple of 512"),
+    "odd-sized": ("{ cat pcprobe.img; head -c 100 /dev/zero; } > $FILES/d.img",
+                  "not a multiple of 512"),
     "no-signature": ("head -c 1024 /dev/zero > $FILES/d.img",
                      "not a boot disk (no 0x55AA signature at byte 510)"),
     "directory": ("mkdir $FILES/d.img", "is a directory"),
@@ -30,12 +33,22 @@ CLI_ERRORS = {  # name -> (arguments, a string the one error line must contain)
     "cmdline-without-kernel": ("--ide pcprobe.img -p quiet", "need a kernel"),
 }
 
+# master: pcide.img + "master sector 1"; slave: "slave sector 0" + an empty sector 1
+DISKS = ("{ cat pcide.img; printf 'master sector 1\\n'; head -c 496 /dev/zero; } > $FILES/m.img && "
+         "{ printf 'slave sector 0\\n'; head -c 1009 /dev/zero; } > $FILES/s.img && ")
+SLAVE_SECTOR_1 = "; echo rc=$?; tail -c 512 $FILES/s.img | cmp -s - pcide.img && echo slave-written"
+
 COMMANDS = {
     "probe": Cmd("./mini-kvm --ide pcprobe.img", timeout=T),
     "probe-smp": Cmd("./mini-kvm -c 4 -m 256M --ide pcprobe.img --cga-dump", timeout=T),
     **{"bad-" + k: Cmd(s + " && ./mini-kvm --ide $FILES/d.img", timeout=T)
        for k, (s, _) in BAD_DISKS.items()},
     **{"cli-" + k: Cmd("./mini-kvm " + a, timeout=T) for k, (a, _) in CLI_ERRORS.items()},
+    "ide": Cmd(DISKS + "./mini-kvm --ide $FILES/m.img --ide $FILES/s.img" + SLAVE_SECTOR_1,
+               timeout=T),
+    "ide-ro": Cmd(DISKS + "./mini-kvm --ide $FILES/m.img --ide $FILES/s.img,ro" + SLAVE_SECTOR_1,
+                  timeout=T),
+    "same-image-twice": Cmd("./mini-kvm --ide pcprobe.img --ide pcprobe.img", timeout=T),
 }
 
 
@@ -83,6 +96,25 @@ def test_cga_dump_prints_what_the_guest_wrote(results):
     assert err[3] == "|  .ok", r                    # the 0x01 byte shows as '.'
     assert err[26] == "+" + "-" * 80 + "+", r
     assert "CGA text screen" not in results["probe"].err
+
+
+def test_ide_disks_are_attached_master_then_slave(results):
+    r = results["ide"]
+    assert lines(r) == ["master sector 1", "slave sector 0", "50", "rc=0", "slave-written"], r
+    assert r.err == "", r
+
+
+def test_read_only_ide_disk_refuses_writes(results):
+    r = results["ide-ro"]
+    # the write command ends with ERR (status 0x51) and the image is unchanged
+    assert lines(r) == ["master sector 1", "slave sector 0", "51", "rc=0"], r
+
+
+def test_same_image_twice_is_refused(results):
+    r = results["same-image-twice"]
+    errs = r.err.splitlines()
+    assert r.status == 1 and len(errs) == 1 and "pcprobe.img" in errs[0], r
+    assert "in use" in errs[0] and r.out == "", r
 
 
 @pytest.mark.parametrize("name", sorted(BAD_DISKS))
