@@ -50,7 +50,21 @@ isr_common:
     add $4, %esp
     popal
     add $8, %esp                # vector, error code
+    testb $1, boot_flags        # the paging image (a hardware KVM): a real iret
+    jz 1f
     iret
+    # pc-test.img runs on kvm_pvm too, which emulates all ring-0 code, and
+    # KVM's instruction emulator does IRET in real mode only. At the same
+    # privilege level IRET is pop EIP, CS, EFLAGS: do it as popfl + ret
+    # (an interrupt between the two finds a consistent stack).
+1:  push %eax                   # stack: eax, eip, cs, eflags
+    mov 4(%esp), %eax
+    xchg %eax, 12(%esp)         # eflags slot <- eip
+    mov %eax, 8(%esp)           # cs slot <- eflags
+    pop %eax
+    add $4, %esp                # stack: eflags, eip
+    popfl
+    ret
 
 # ---- the AP trampoline: copied to 0x7000, runs with CS = 0x0700, IP = 0 ----
     .code16

@@ -44,7 +44,7 @@ static int step_cga(void)
             return fail("cga", "0x%x reads 0x%x", CGA + 2 * (80 + i), cga[80 + i]);
     if (now != pos)
         return fail("cga", "cursor set to %u, CRTC regs 14/15 read %u", pos, now);
-    kprintf("cga: \"%s\" on line 2 at 0x%x, cursor %u -> %u (CRTC 14/15 read back)\n", MSG,
+    kprintf("cga: \"%s\" at row 1 (0x%x), cursor %u -> %u (CRTC 14/15 read back)\n", MSG,
             CGA + 160, was, now);
     return 0;
 }
