@@ -26,8 +26,9 @@ GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(BOOT_GUESTS)
 
 # The conformance guest (guests/pc/): a boot sector and a small 32-bit kernel
 # on a raw disk image. pc-test-paging.img is the same image with the boot
-# sector's flag byte (offset 508) set: it also turns on PSE paging, which
-# only a hardware KVM runs (docs/legacy-pc.md).
+# sector's flag byte (offset 508) = 3: it also turns on PSE paging and
+# returns from interrupts with IRET, which only a hardware KVM runs
+# (docs/conformance-guest.md).
 PC_SRCS   := $(wildcard guests/pc/*.S guests/pc/*.c)
 PC_OBJS   := $(PC_SRCS:guests/pc/%=$(BUILD)/guests/pc/%.o)
 PC_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
@@ -74,7 +75,7 @@ pc-test.img: $(PC_OBJS) guests/pc/pc.ld
 
 pc-test-paging.img: pc-test.img
 	cp $< $@
-	printf '\001' | dd of=$@ bs=1 seek=508 conv=notrunc status=none
+	printf '\003' | dd of=$@ bs=1 seek=508 conv=notrunc status=none
 
 $(BOOT_GUESTS): %.img: guests/boot/%.S
 	@mkdir -p $(BUILD)/guests

@@ -223,7 +223,8 @@ fail_ide:   .asciz "IDE"
 
     .org 508
     .globl boot_flags
-boot_flags:                     # bit 0: do the paging step (pc-test-paging.img)
+boot_flags:                     # bit 0: the paging step; bit 1: IRET (both in
+                                # pc-test-paging.img, for hardware KVM only)
     .byte 0
     .globl boot_drive
 boot_drive:                     # DL as the boot sector found it

@@ -50,7 +50,7 @@ isr_common:
     add $4, %esp
     popal
     add $8, %esp                # vector, error code
-    testb $1, boot_flags        # the paging image (a hardware KVM): a real iret
+    testb $2, boot_flags        # flag bit 1 (pc-test-paging.img): a real iret
     jz 1f
     iret
     # pc-test.img runs on kvm_pvm too, which emulates all ring-0 code, and
