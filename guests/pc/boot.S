@@ -7,7 +7,8 @@
 # wrap-around; the kernel is read from IDE drive 0 by POLLING (LBA 1, one
 # multi-sector READ SECTORS, rep insw per sector); then a GDT, CR0.PE and a far
 # jump into 32-bit code. Any failure prints "boot: FAIL <what>" and ends the
-# guest through the hypercall port (EXIT_CODE 2), so a test never hangs here.
+# guest through the hypercall port (EXIT_CODE 2; 3 when the kernel's last word
+# is wrong, found in 32-bit code), so a test never hangs here.
 
     .set COM1,       0x3F8
     .set HC_PORT,    0x500      # mini-kvm hypercall port (docs/hypercalls.md)

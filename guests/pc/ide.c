@@ -203,6 +203,8 @@ int step_disk1(void)
         if (ide_irq_status & (ERR | DF))
             return fail("disk1", "sector %u written: status 0x%x", s, ide_irq_status);
     }
+    if (wait_ready())
+        return fail("disk1", "drive 1 not ready for FLUSH CACHE");
     outb(STATUS, CMD_FLUSH);
     if (!WAIT_TICKS(ide_irqs > D1_N, 5 * HZ))
         return fail("disk1", "FLUSH CACHE: no IRQ 14 in 5 s");
