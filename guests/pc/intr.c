@@ -101,12 +101,12 @@ int lapic_init(void)
     lapic_write(ESR, 0);
     lapic_write(EOI, 0);
     lapic_write(TPR, 0);
-    /* Count down, then interrupt: spin (interrupts on) until two ticks, three
+    /* Count down, then interrupt: spin (interrupts on) until two ticks, five
      * reloads of the counter without them, or a counter that stands still,
      * so a broken timer is reported instead of hanging every later wait. */
     uint32_t last = lapic_read(TCCR), reloads = 0, still = 0;
     __asm__ volatile("sti");
-    while (ticks < 2 && reloads < 3 && still < 100000) {
+    while (ticks < 2 && reloads < 5 && still < 100000) {
         uint32_t now = lapic_read(TCCR);
         reloads += now > last;
         still = now == last ? still + 1 : 0;
