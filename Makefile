@@ -22,12 +22,26 @@ LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
 # The multiboot test kernel (guests/multiboot/): mbtest.elf (ELF32) and
 # mbtest-aout.bin (flat, a.out-kludge header), both at 1 MiB.
 MB_GUESTS   := mbtest.elf mbtest-aout.bin
-GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS)
+# Boot sectors: guests/boot/NAME.S -> NAME.img, a one-sector disk image
+# (linked at 0x7C00; the source ends with the 0x55AA signature at 510).
+BOOT_GUESTS := $(patsubst guests/boot/%.S,%.img,$(wildcard guests/boot/*.S))
+GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS) $(BOOT_GUESTS)
+
+# The conformance guest (guests/pc/): a boot sector and a small 32-bit kernel
+# on a raw disk image. pc-test-paging.img is the same image with the boot
+# sector's flag byte (offset 508) = 3: it also turns on PSE paging and
+# returns from interrupts with IRET, which only a hardware KVM runs
+# (docs/conformance-guest.md).
+PC_SRCS   := $(wildcard guests/pc/*.S guests/pc/*.c)
+PC_OBJS   := $(PC_SRCS:guests/pc/%=$(BUILD)/guests/pc/%.o)
+PC_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+             -nostdlib -fno-stack-protector -mgeneral-regs-only -fno-asynchronous-unwind-tables
+PC_IMGS   := pc-test.img pc-test-paging.img
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: mini-kvm $(GUESTS) os
+all: mini-kvm $(GUESTS) $(PC_IMGS) os
 
 mini-kvm: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -61,6 +75,27 @@ mbtest-aout.bin: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
 	$(CC) -m32 -DAOUT -c -o $(BUILD)/guests/mbtest-aout.o $<
 	ld -m elf_i386 -T guests/multiboot/mbtest.ld --oformat binary -o $@ \
 	    $(BUILD)/guests/mbtest-aout.o
+
+$(BUILD)/guests/pc/%.S.o: guests/pc/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -o $@ $<
+
+$(BUILD)/guests/pc/%.c.o: guests/pc/%.c guests/pc/pc.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PC_CFLAGS) -c -o $@ $<
+
+pc-test.img: $(PC_OBJS) guests/pc/pc.ld
+	ld -m elf_i386 -z noexecstack --no-warn-rwx-segments -T guests/pc/pc.ld -o $(BUILD)/guests/pc/pc-test.elf $(PC_OBJS)
+	objcopy -O binary $(BUILD)/guests/pc/pc-test.elf $@
+
+pc-test-paging.img: pc-test.img
+	cp $< $@
+	printf '\003' | dd of=$@ bs=1 seek=508 conv=notrunc status=none
+
+$(BOOT_GUESTS): %.img: guests/boot/%.S
+	@mkdir -p $(BUILD)/guests
+	$(CC) -m32 -c -o $(BUILD)/guests/$*.o $<
+	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:
@@ -110,7 +145,7 @@ run: setup-run
 	tools/run-linux
 
 clean:
-	rm -rf $(BUILD) mini-kvm $(GUESTS)
+	rm -rf $(BUILD) mini-kvm $(GUESTS) $(PC_IMGS)
 	@if [ -f os/Makefile ]; then $(MAKE) -C os clean; fi
 
 .PHONY: all os unit clang-check check run clean setup-check setup-run fuzz

@@ -11,6 +11,7 @@
 const char cli_usage[] =
 "usage: mini-kvm [options] GUEST.bin [GUEST.bin ...]\n"
 "       mini-kvm [options] -k KERNEL [-i INITRD] [-p CMDLINE] [--disk IMG]\n"
+"       mini-kvm [options] --ide DISK.img [--ide DISK2.img]\n"
 "\n"
 "Runs guests on the Linux KVM API, each in its own VM on its own thread.\n"
 "\n"
@@ -29,9 +30,20 @@ const char cli_usage[] =
 "  -c, --cpus N          number of vCPUs, 1-64 (default 1)\n"
 "      --disk FILE       raw disk image as a virtio-blk device (up to 4)\n"
 "\n"
+"Disks like a PC (legacy IDE, see docs/legacy-pc.md):\n"
+"      --ide FILE[,ro]   raw disk image on the primary IDE channel: the first\n"
+"                        is the master, a second the slave (at most 2);\n"
+"                        ',ro' attaches it read-only. Without -k and flat\n"
+"                        guests, mini-kvm boots from the first one: its\n"
+"                        sector 0 (ending in 0x55AA) runs at 0000:7C00 in\n"
+"                        real mode with DL=0x80, no BIOS services. E.g.\n"
+"                        mini-kvm -c 2 --ide xv6.img --ide fs.img\n"
+"      --cga-dump        at exit, print the CGA text screen (80x25 at\n"
+"                        0xB8000) on stderr; Ctrl-A v shows it any time\n"
+"\n"
 "Common:\n"
 "  -m, --mem SIZE        guest RAM, with K/M/G suffix (default 1M for\n"
-"                        flat binaries, 512M for kernels)\n"
+"                        flat binaries, 512M for kernels and disk boots)\n"
 "      --trace           print every VM exit on stderr\n"
 "      --stats           print exit counts per reason and port at the end\n"
 "      --timeout SECS    stop guests still running after SECS seconds\n"
@@ -44,13 +56,13 @@ const char cli_usage[] =
 "  -V, --version         print the version\n"
 "\n"
 "Console: guest output on stdout, mini-kvm's messages on stderr. For a\n"
-"kernel on a terminal: Ctrl-A x quits, Ctrl-A h lists the keys.\n"
+"kernel or disk boot on a terminal: Ctrl-A x quits, Ctrl-A h lists the keys.\n"
 "Exit status: 0 when every guest exits 0; otherwise the status of the first\n"
 "guest (in command-line order) that failed; 1 for mini-kvm's own errors,\n"
 "2 for a bad command line.\n";
 
 enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT,
-       OPT_GDB, OPT_GDB_WAIT };
+       OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },
@@ -61,6 +73,8 @@ static const struct option longopts[] = {
     { "cpus", required_argument, NULL, 'c' },
     { "mem", required_argument, NULL, 'm' },
     { "disk", required_argument, NULL, OPT_DISK },
+    { "ide", required_argument, NULL, OPT_IDE },
+    { "cga-dump", no_argument, NULL, OPT_CGA_DUMP },
     { "trace", no_argument, NULL, OPT_TRACE },
     { "stats", no_argument, NULL, OPT_STATS },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -73,6 +87,27 @@ static const struct option longopts[] = {
 };
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* --ide FILE[,ro]: only a trailing ",ro" is an option; any other comma is
+ * part of the file name. */
+static int parse_ide(const char *arg, struct options *o, char *err, size_t errlen)
+{
+    if (o->nide == CLI_MAX_IDE)
+        FAIL("--ide '%s': at most %d IDE disks (primary master and slave)", arg, CLI_MAX_IDE);
+    struct cli_ide *d = &o->ide[o->nide];
+    size_t n = strlen(arg);
+    d->ro = n >= 3 && !strcmp(arg + n - 3, ",ro");
+    if (d->ro)
+        n -= 3;
+    if (n == 0)
+        FAIL("--ide '%s': expected FILE or FILE,ro", arg);
+    if (n >= sizeof(d->path))
+        FAIL("--ide: file name longer than %zu bytes", sizeof(d->path) - 1);
+    memcpy(d->path, arg, n);
+    d->path[n] = '\0';
+    o->nide++;
+    return 0;
+}
 
 static int parse_one(int c, const char *arg, const char *opt, struct options *o,
                      char *err, size_t errlen)
@@ -108,6 +143,11 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
             FAIL("--disk '%s': at most %d disks", arg, CLI_MAX_DISKS);
         o->disks[o->ndisks++] = arg;
         break;
+    case OPT_IDE:
+        if (parse_ide(arg, o, err, errlen))
+            return -1;
+        break;
+    case OPT_CGA_DUMP: o->cga_dump = true; break;
     case OPT_TRACE: o->trace = true; break;
     case OPT_STATS: o->stats = true; break;
     case OPT_TIMEOUT:
@@ -169,11 +209,16 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errlen
         return 0;
     if (o->kernel && o->nguests)
         FAIL("'%s': give either -k KERNEL or flat GUEST.bin files, not both", o->guests[0]);
-    if (!o->kernel && !o->nguests)
+    if (o->nguests && o->nide)
+        FAIL("--ide '%s': IDE disks need a kernel (-k) or a disk boot, not flat binaries",
+             o->ide[0].path);
+    if (!o->kernel && !o->nguests && !o->nide)
         FAIL("no guest given (try 'mini-kvm hello.bin' or see --help)");
-    if (!o->kernel && (o->initrd || o->cmdline || o->ndisks))
-        FAIL("-i, -p and --disk need a kernel (-k KERNEL)");
-    if (!o->kernel && o->cpus != 1)
+    if (!o->kernel && (o->initrd || o->cmdline))
+        FAIL("-i and -p need a kernel (-k KERNEL)");
+    if (o->nguests && o->ndisks)
+        FAIL("--disk needs a kernel (-k KERNEL) or a disk boot (--ide)");
+    if (o->nguests && o->cpus != 1)
         FAIL("-c %u: flat binaries run on one vCPU each", o->cpus);
     if (o->gdb_wait && !o->gdb)
         FAIL("--gdb-wait needs --gdb PORT|PATH");

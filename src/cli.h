@@ -13,6 +13,14 @@ enum guest_mode { MODE_REAL, MODE_LONG };
 #define CLI_MAX_DISKS 4
 #define CLI_MAX_CPUS 64
 #define CLI_MAX_MODULES 8        /* -i: multiboot modules (Linux: one initrd) */
+#define CLI_MAX_IDE 2           /* primary channel: master, then slave */
+#define CLI_PATH_MAX 4096
+
+/* --ide FILE[,ro]: the path without the ",ro" suffix. */
+struct cli_ide {
+    char path[CLI_PATH_MAX];
+    bool ro;
+};
 
 struct options {
     enum guest_mode mode;
@@ -26,16 +34,25 @@ struct options {
     const char *cmdline;        /* -p */
     const char *disks[CLI_MAX_DISKS];
     int ndisks;
+    struct cli_ide ide[CLI_MAX_IDE];    /* --ide; with no -k and no flat guest: disk boot */
+    int nide;
     const char *guests[CLI_MAX_GUESTS]; /* flat binaries */
     int nguests;
     bool trace, stats, check_host, help, version;
+    bool cga_dump;              /* --cga-dump: print the CGA text screen at exit */
     const char *gdb;            /* --gdb PORT|PATH: debugger stub (docs/debugging.md) */
     bool gdb_wait;              /* --gdb-wait: stopped before the first instruction */
 };
 
-/* Defaults: real mode flat binaries get 1 MiB, kernels 512 MiB. */
+/* Defaults: real mode flat binaries get 1 MiB, kernels and disk boots 512 MiB. */
 #define DEFAULT_MEM_FLAT   (1ULL << 20)
 #define DEFAULT_MEM_KERNEL (512ULL << 20)
+
+/* Boot from the first IDE disk: no kernel, no flat guest, at least one --ide. */
+static inline bool cli_disk_boot(const struct options *o)
+{
+    return !o->kernel && !o->nguests && o->nide > 0;
+}
 
 /* Parse argv. Returns 0 on success, -1 with a one-line message in err
  * (naming the argument at fault) on error. Reentrant: resets getopt. */

@@ -38,7 +38,7 @@ static int enter(struct vcpu *c, const struct boot_entry *e)
     if (e->prot32)
         return x86_enter_prot32(c, e->eip, e->esp, e->eax, e->ebx);
     if (!e->long_mode)
-        return x86_enter_real(c, e->seg, e->ip, e->sp);
+        return x86_enter_real(c, e->seg, e->ip, e->sp, e->dx);
     return x86_enter_long(c, e->rip, e->rsp, e->rsi, e->rdi);
 }
 
@@ -85,6 +85,7 @@ static int setup_elf(struct guest *g, const struct options *opt, const uint8_t *
     if (elf_load(vm, img, len, opt->kernel, e) || x86_build_long_mode_tables(vm) ||
         platform_create(vm, opt, &p))
         return -1;
+    g->vga = p.vga;
     struct mkvm_boot_info bi;
     if (guest_read(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi)))
         return -1;
@@ -135,6 +136,7 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
     if (x86_build_long_mode_tables(vm) || platform_create(vm, opt, &p) ||
         acpi_setup(vm, vm->ncpus, p.virtio, p.nvirtio))
         return -1;
+    g->vga = p.vga;
     return 0;
 }
 
@@ -220,4 +222,21 @@ int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct optio
         r = enter(g->vm.cpus[0], &e);
     free(img);
     return r;
+}
+
+/* Only the BSP is entered: the APs stay in KVM's wait-for-SIPI state (the
+ * in-kernel LAPIC starts them when the guest sends INIT and SIPI). */
+int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options *opt,
+                     struct console *con)
+{
+    uint64_t mem = opt->mem ? opt->mem : DEFAULT_MEM_KERNEL;
+    const char *path = opt->ide[0].path;
+    struct vm *vm = &g->vm;
+    struct platform p;
+    struct boot_entry e;
+    if (create_vm(g, kvm, opt, mem, path, 0, con) || platform_create(vm, opt, &p) ||
+        acpi_setup(vm, vm->ncpus, p.virtio, p.nvirtio) || bootsector_load(vm, path, &e))
+        return -1;
+    g->vga = p.vga;
+    return enter(vm->cpus[0], &e);
 }

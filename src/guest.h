@@ -9,10 +9,13 @@
 
 struct kvm_host;
 
+struct vga;
+
 struct guest {
     struct vm vm;
     struct console_port port;
     char name[64];
+    struct vga *vga;            /* the CRTC of platform guests, else NULL */
 };
 
 /* A teaching guest from a flat binary (opt->mode decides real or long). */
@@ -23,5 +26,10 @@ int guest_setup_flat(struct guest *g, struct kvm_host *kvm, const struct options
  * PC platform. */
 int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                        struct console *con);
+
+/* Disk boot (no -k, no flat guest): the PC platform with the --ide disks,
+ * sector 0 of the first at 0x7C00 in real mode; named after that image. */
+int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options *opt,
+                     struct console *con);
 
 #endif

@@ -8,6 +8,7 @@
 #include "core/vcpu.h"
 #include "core/util.h"
 #include "debug/gdbstub.h"
+#include "devices/vga.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +23,13 @@
 static void quit_vm(void *arg)
 {
     vm_stop(arg, 0);
+}
+
+/* Ctrl-A v: the raw terminal needs "\r\n". */
+static void show_screen(void *arg)
+{
+    struct guest *g = arg;
+    vga_print_screen(g->vga, &g->vm.mem, g->name, 2, "\r\n");
 }
 
 /* --stats: how much of the process's memory is the VMM's own, not guest RAM. */
@@ -126,7 +134,8 @@ static int run(const struct options *opt)
     if (opt->check_host)
         return hostcheck_report(&kvm);
 
-    int n = opt->kernel ? 1 : opt->nguests;
+    bool platform = opt->kernel || cli_disk_boot(opt);   /* one guest, a PC */
+    int n = platform ? 1 : opt->nguests;
     struct guest *g = xcalloc((size_t)n, sizeof(*g));
     /* Never freed: the detached stdin reader may use it until the process
      * exits (it can be blocked in read(2) with nothing to wake it). */
@@ -135,7 +144,8 @@ static int run(const struct options *opt)
     int status = 1;
     for (int i = 0; i < n; i++) {
         int r = opt->kernel ? guest_setup_kernel(&g[i], &kvm, opt, con)
-                            : guest_setup_flat(&g[i], &kvm, opt, opt->guests[i], i, con);
+              : platform ? guest_setup_disk(&g[i], &kvm, opt, con)
+              : guest_setup_flat(&g[i], &kvm, opt, opt->guests[i], i, con);
         if (r) {
             console_stop_input(con);
             for (int j = 0; j <= i; j++)
@@ -150,13 +160,17 @@ static int run(const struct options *opt)
         free(g);
         return 1;
     }
-    if (opt->kernel)
+    if (platform) {
+        console_set_screen(con, show_screen, &g[0]);
         console_raw(con, quit_vm, &g[0].vm);
+    }
     status = run_all(g, n, opt);
     gdbstub_destroy(g[0].vm.gdb);
     g[0].vm.gdb = NULL;
     console_restore();
     console_stop_input(con);
+    for (int i = 0; opt->cga_dump && i < n; i++)
+        vga_print_screen(g[i].vga, &g[i].vm.mem, g[i].name, 2, "\n");
     for (int i = 0; i < n; i++)
         vm_destroy(&g[i].vm);
     free(g);

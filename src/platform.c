@@ -1,7 +1,9 @@
-/* platform.c - assemble the PC platform for kernels (our OS and Linux) from
- * the arch code and one-file devices. Flat teaching guests get none of it. */
+/* platform.c - assemble the PC platform for kernels (our OS, Linux) and disk
+ * boots from the arch code and one-file devices. Flat guests get none of it. */
 #include "platform.h"
 #include "cli.h"
+#include "arch/bda.h"
+#include "arch/mptable.h"
 #include "arch/x86.h"
 #include "core/util.h"
 #include "core/vcpu.h"
@@ -9,13 +11,18 @@
 #include "devices/debug_exit.h"
 #include "devices/debugcon.h"
 #include "devices/i8042.h"
+#include "devices/ide.h"
 #include "devices/pm.h"
+#include "devices/port92.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
+#include "devices/vga.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 
 #include <string.h>
+
+_Static_assert(CLI_MAX_IDE <= IDE_MAX_DRIVES, "more --ide disks than IDE drives");
 
 /* Port 0x80 is the POST/delay port: writes are meant to go nowhere. */
 static enum io_result sink(void *dev, struct io_req *req)
@@ -44,7 +51,8 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
     if (create_cpus(vm, opt->cpus))
         return -1;
     if (!serial_create(vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ) || rtc_create(vm) ||
-        i8042_create(vm) || pm_create(vm) ||
+        i8042_create(vm) || pm_create(vm) || port92_create(vm) ||
+        !(p->vga = vga_create(vm)) ||
         bus_register(&vm->pio, 0x80, 1, sink, NULL, "post")) {
         errorf("%s: cannot create the platform devices", vm->name);
         return -1;
@@ -52,6 +60,17 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
     /* What test and hobby kernels print and exit through (docs/multiboot.md). */
     if (debugcon_create(vm) || debug_exit_create(vm))
         return -1;
+    /* What a BIOS leaves in low memory. Legacy guests (disk boot, multiboot)
+     * need it; Linux prefers ACPI and reserves the areas (docs/legacy-pc.md). */
+    if (bda_setup(vm) || mptable_setup(vm, vm->ncpus))
+        return -1;
+    if (opt->nide > 0) {        /* --ide: primary master, then slave */
+        struct ide_drive_cfg d[CLI_MAX_IDE];
+        for (int i = 0; i < opt->nide; i++)
+            d[i] = (struct ide_drive_cfg){ .path = opt->ide[i].path, .ro = opt->ide[i].ro };
+        if (ide_create(vm, d, opt->nide))
+            return -1;
+    }
     for (int i = 0; i < opt->ndisks; i++) {
         if (virtio_blk_create(vm, opt->disks[i], i))
             return -1;

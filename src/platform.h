@@ -1,16 +1,18 @@
-/* platform.h - the PC platform every kernel guest gets: irqchip and PIT,
- * vCPUs with CPUID/MSRs, UART, RTC, i8042, ACPI PM and virtio disks. */
+/* platform.h - the PC platform every kernel and disk-boot guest gets: irqchip,
+ * PIT, vCPUs, UART, RTC, i8042, PM, CGA, port 0x92, BDA, MP tables, disks. */
 #ifndef MINI_KVM_PLATFORM_H
 #define MINI_KVM_PLATFORM_H
 
 #include "arch/acpi.h"
 
 struct vm;
+struct vga;
 struct options;
 
 struct platform {
     int nvirtio;
     struct acpi_virtio virtio[4];
+    struct vga *vga;            /* the CRTC, for the screen dump */
 };
 
 /* Build the platform on a created VM (RAM present, no vCPUs yet).

@@ -7,11 +7,12 @@
 
 struct vm;
 
-/* The tables live in the BIOS area, reserved in the e820 map; the RSDP is
- * at its start (16-byte aligned, found by the 0xE0000-0xFFFFF scan and by
+#include "arch/layout.h"
+
+/* The tables live in the BIOS area (ACPI_AREA_START..ACPI_AREA_END in
+ * layout.h), reserved in the e820 map; the RSDP is at its start (16-byte
+ * aligned, found by the 0xE0000-0xFFFFF scan and by
  * boot_params.acpi_rsdp_addr). */
-#define ACPI_AREA_START 0xE0000
-#define ACPI_AREA_END   0x100000
 #define ACPI_RSDP_ADDR  ACPI_AREA_START
 
 #define ACPI_MAX_VIRTIO 16

@@ -61,7 +61,7 @@ static bool probe_paging32(struct kvm_host *h)
     if (vm_create(&vm, h, "host-probe", PROBE_RAM) == 0 && vm_add_cpus(&vm, 1) == 0 &&
         guest_write(&vm.mem, 0x1000, probe32_start, (size_t)(probe32_end - probe32_start)) == 0 &&
         guest_write(&vm.mem, 0x2000, &magic, 4) == 0 &&
-        x86_enter_real(vm.cpus[0], 0, 0x1000, 0xFFF0) == 0)
+        x86_enter_real(vm.cpus[0], 0, 0x1000, 0xFFF0, 0) == 0)
         ok = probe_run(vm.cpus[0]);
     vm_destroy(&vm);
     return ok;

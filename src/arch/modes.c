@@ -32,7 +32,7 @@ static int set_regs_sregs(struct vcpu *c, struct kvm_regs *r, struct kvm_sregs *
     return 0;
 }
 
-int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp)
+int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp, uint16_t dx)
 {
     struct kvm_sregs s;
     if (vcpu_get_sregs(c, &s))
@@ -47,7 +47,7 @@ int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp)
      * a zeroed vector to 0000:0000 that would spin forever. */
     s.idt.base = 0;
     s.idt.limit = 0;
-    struct kvm_regs r = { .rip = ip, .rsp = sp, .rflags = 0x2 };
+    struct kvm_regs r = { .rip = ip, .rsp = sp, .rdx = dx, .rflags = 0x2 };
     return set_regs_sregs(c, &r, &s);
 }
 

@@ -18,8 +18,8 @@ struct vcpu;
 #define X86_CS32       0x10     /* the same slot, 32-bit, for x86_enter_prot32 */
 #define X86_DS         0x18     /* __BOOT_DS */
 
-/* Real mode: CS=DS=ES=SS=FS=GS=seg, IP=ip, SP=sp. */
-int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp);
+/* Real mode: CS=DS=ES=SS=FS=GS=seg, IP=ip, SP=sp, DX=dx. */
+int x86_enter_real(struct vcpu *c, uint16_t seg, uint16_t ip, uint16_t sp, uint16_t dx);
 
 /* Write the GDT and identity page tables (first 4 GiB, 2 MiB pages) into
  * guest RAM. Needs at least X86_PT_END bytes of RAM. */

@@ -135,6 +135,7 @@ static void push_input(struct console *c, const uint8_t *b, size_t n, bool may_d
 static const char escape_help[] =
     "\r\nC-a h    print this help\r\n"
     "C-a x    exit mini-kvm\r\n"
+    "C-a v    print the guest's CGA text screen\r\n"
     "C-a C-a  send C-a to the guest\r\n";
 
 /* Ctrl-A commands; returns how many bytes of b to pass on to the guest. */
@@ -149,6 +150,13 @@ static size_t filter_escapes(struct console *c, uint8_t *b, size_t n, bool *pend
                 pthread_mutex_lock(&c->notify_lock);
                 if (c->quit)
                     c->quit(c->quit_arg);
+                pthread_mutex_unlock(&c->notify_lock);
+                continue;
+            }
+            if (b[i] == 'v' || b[i] == 'V') {
+                pthread_mutex_lock(&c->notify_lock);
+                if (c->screen)
+                    c->screen(c->screen_arg);
                 pthread_mutex_unlock(&c->notify_lock);
                 continue;
             }
@@ -229,6 +237,16 @@ void console_stop_input(struct console *c)
     c->notify_dev = NULL;
     c->quit = NULL;
     c->quit_arg = NULL;
+    c->screen = NULL;
+    c->screen_arg = NULL;
+    pthread_mutex_unlock(&c->notify_lock);
+}
+
+void console_set_screen(struct console *c, void (*screen)(void *), void *arg)
+{
+    pthread_mutex_lock(&c->notify_lock);
+    c->screen = screen;
+    c->screen_arg = arg;
     pthread_mutex_unlock(&c->notify_lock);
 }
 

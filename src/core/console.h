@@ -31,6 +31,8 @@ struct console {
     void *notify_dev;
     void (*quit)(void *arg);    /* Ctrl-A x */
     void *quit_arg;
+    void (*screen)(void *arg);  /* Ctrl-A v: print the guest's screen */
+    void *screen_arg;
 };
 
 /* One guest's end of the console. */
@@ -73,5 +75,9 @@ void console_port_stop(struct console_port *p);
  * Ctrl-A x. The terminal is restored at exit and on fatal signals. */
 void console_raw(struct console *c, void (*quit)(void *), void *arg);
 void console_restore(void);
+
+/* Ctrl-A v runs screen(arg) on the reader thread (raw terminal only); it
+ * prints on stderr with "\r\n" line ends. Cleared by console_stop_input. */
+void console_set_screen(struct console *c, void (*screen)(void *), void *arg);
 
 #endif

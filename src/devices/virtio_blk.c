@@ -2,25 +2,18 @@
  * every request bounds-checked against the image before pread/pwrite. */
 #include "virtio_blk.h"
 #include "virtio_mmio.h"
+#include "core/image.h"
 #include "core/util.h"
 #include "core/vm.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 struct virtio_blk {
     struct virtio_dev_ops ops;      /* features depend on the image */
-    const char *path;
-    int fd;
-    bool ro;
-    bool io_reported;               /* a host I/O error was printed */
+    struct image img;
     uint64_t sectors;
     char id[VIRTIO_BLK_ID_BYTES];
     struct vq_chain chain;          /* scratch, used under the transport lock */
@@ -46,18 +39,9 @@ static void blk_config_read(void *dev, uint64_t off, void *buf, unsigned len)
 
 /* ---- requests ---- */
 
-static void report_io(struct virtio_blk *b, const char *what, uint64_t pos, int err)
-{
-    if (b->io_reported)
-        return;
-    b->io_reported = true;
-    errorf("%s: %s error at byte %llu: %s", b->path, what, (unsigned long long)pos,
-           err ? strerror(err) : "unexpected end of file");
-}
-
 /* Move len bytes between the image at pos and the guest buffers iov[0, n),
  * starting skip bytes into them. 0, or -1 on a host error. */
-static int image_io(struct virtio_blk *b, const struct iovec *iov, unsigned n,
+static int chain_io(struct virtio_blk *b, const struct iovec *iov, unsigned n,
                     uint64_t skip, uint64_t len, uint64_t pos, bool write)
 {
     for (unsigned i = 0; i < n && len; i++) {
@@ -70,17 +54,9 @@ static int image_io(struct virtio_blk *b, const struct iovec *iov, unsigned n,
         skip = 0;
         if (k > len)
             k = len;
-        while (k) {
-            ssize_t r = write ? pwrite(b->fd, p, k, (off_t)pos)
-                              : pread(b->fd, p, k, (off_t)pos);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                report_io(b, write ? "write" : "read", pos, r < 0 ? errno : 0);
-                return -1;
-            }
-            p += r, pos += (uint64_t)r, k -= (uint64_t)r, len -= (uint64_t)r;
-        }
+        if (image_rw(&b->img, p, k, pos, write))
+            return -1;
+        pos += k, len -= k;
     }
     return len ? -1 : 0;
 }
@@ -98,7 +74,7 @@ static uint8_t blk_read(struct virtio_blk *b, const struct vq_chain *c, uint64_t
     uint64_t len = c->wr_len - 1;               /* the last byte is status */
     if (!in_range(b, sector, len))
         return VIRTIO_BLK_S_IOERR;
-    if (image_io(b, c->iov + c->nr_rd, c->nr_wr, 0, len, sector * VIRTIO_BLK_SECTOR, false))
+    if (chain_io(b, c->iov + c->nr_rd, c->nr_wr, 0, len, sector * VIRTIO_BLK_SECTOR, false))
         return VIRTIO_BLK_S_IOERR;
     *written = len < UINT32_MAX ? (uint32_t)(len + 1) : UINT32_MAX;
     return VIRTIO_BLK_S_OK;
@@ -107,9 +83,9 @@ static uint8_t blk_read(struct virtio_blk *b, const struct vq_chain *c, uint64_t
 static uint8_t blk_write(struct virtio_blk *b, const struct vq_chain *c, uint64_t sector)
 {
     uint64_t len = c->rd_len - sizeof(struct blk_req_hdr);
-    if (b->ro || !in_range(b, sector, len))
+    if (b->img.ro || !in_range(b, sector, len))
         return VIRTIO_BLK_S_IOERR;
-    if (image_io(b, c->iov, c->nr_rd, sizeof(struct blk_req_hdr), len,
+    if (chain_io(b, c->iov, c->nr_rd, sizeof(struct blk_req_hdr), len,
                  sector * VIRTIO_BLK_SECTOR, true))
         return VIRTIO_BLK_S_IOERR;
     return VIRTIO_BLK_S_OK;
@@ -117,10 +93,7 @@ static uint8_t blk_write(struct virtio_blk *b, const struct vq_chain *c, uint64_
 
 static uint8_t blk_flush(struct virtio_blk *b)
 {
-    if (b->ro || fdatasync(b->fd) == 0)
-        return VIRTIO_BLK_S_OK;
-    report_io(b, "flush", 0, errno);
-    return VIRTIO_BLK_S_IOERR;
+    return image_flush(&b->img) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
 static uint8_t blk_get_id(struct virtio_blk *b, const struct vq_chain *c, uint32_t *written)
@@ -171,69 +144,10 @@ static void blk_notify(void *dev, struct virtio_mmio *t, unsigned qi)
 
 /* ---- creation ---- */
 
-/* Open the image with the most access it allows; 0 or -1 (reported). */
-static int open_image(struct virtio_blk *b)
-{
-    struct stat st;
-    if (stat(b->path, &st) < 0) {
-        errorf("%s: cannot open disk image: %s", b->path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        errorf("%s: disk image %s", b->path,
-               S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
-        return -1;
-    }
-    /* Root may write anything: honour a file without write permission. */
-    b->ro = !(st.st_mode & 0222);
-    b->fd = open(b->path, (b->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-    if (b->fd < 0 && !b->ro && (errno == EACCES || errno == EROFS || errno == EPERM)) {
-        b->ro = true;
-        b->fd = open(b->path, O_RDONLY | O_CLOEXEC);
-    }
-    if (b->fd < 0) {
-        errorf("%s: cannot open disk image: %s", b->path, strerror(errno));
-        return -1;
-    }
-    /* What we opened must still be what we checked (no swap in between). */
-    struct stat now;
-    if (fstat(b->fd, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
-        errorf("%s: disk image changed while being opened", b->path);
-        return -1;
-    }
-    if (flock(b->fd, (b->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-        errorf("%s: disk image is in use by another process (%s)", b->path,
-               strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* Size in sectors: non-zero and whole sectors, or -1 (reported). */
-static int image_size(struct virtio_blk *b)
-{
-    off_t size = lseek(b->fd, 0, SEEK_END);
-    if (size < 0) {
-        errorf("%s: cannot size disk image: %s", b->path, strerror(errno));
-        return -1;
-    }
-    if (size == 0) {
-        errorf("%s: disk image is empty", b->path);
-        return -1;
-    }
-    if (size % VIRTIO_BLK_SECTOR) {
-        errorf("%s: disk image size %lld is not a multiple of %d", b->path,
-               (long long)size, VIRTIO_BLK_SECTOR);
-        return -1;
-    }
-    b->sectors = (uint64_t)size / VIRTIO_BLK_SECTOR;
-    return 0;
-}
-
 static void make_id(struct virtio_blk *b)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", b->path);
+    snprintf(tmp, sizeof(tmp), "%s", b->img.path);
     /* VIRTIO_BLK_ID_BYTES, zero-padded, not necessarily NUL-terminated */
     const char *base = basename(tmp);
     memcpy(b->id, base, strnlen(base, VIRTIO_BLK_ID_BYTES));
@@ -243,8 +157,7 @@ static void make_id(struct virtio_blk *b)
 static void blk_release(void *p)
 {
     struct virtio_blk *b = p;
-    if (b->fd >= 0)
-        close(b->fd);
+    image_close(&b->img);
     free(b);
 }
 
@@ -255,16 +168,15 @@ int virtio_blk_create(struct vm *vm, const char *path, int index)
         return -1;
     }
     struct virtio_blk *b = xcalloc(1, sizeof(*b));
-    b->path = path;
-    b->fd = -1;
-    if (open_image(b) || image_size(b))
+    if (image_open(path, false, &b->img))
         goto fail;
+    b->sectors = b->img.size / VIRTIO_BLK_SECTOR;
     make_id(b);
     b->ops = (struct virtio_dev_ops){
         .name = "virtio-blk",
         .device_id = VIRTIO_ID_BLOCK,
         .features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) |
-                    (b->ro ? 1ULL << VIRTIO_BLK_F_RO : 0),
+                    (b->img.ro ? 1ULL << VIRTIO_BLK_F_RO : 0),
         .num_queues = 1,
         .queue_max = VIRTIO_BLK_QUEUE,
         .config_read = blk_config_read,
@@ -276,8 +188,7 @@ int virtio_blk_create(struct vm *vm, const char *path, int index)
     vm_own_fn(vm, b, blk_release);
     return 0;
 fail:
-    if (b->fd >= 0)
-        close(b->fd);
+    image_close(&b->img);
     free(b);
     return -1;
 }

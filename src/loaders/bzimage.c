@@ -222,14 +222,16 @@ static int e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
     return 0;
 }
 
-/* Low RAM minus the EBDA/ROM area (our ACPI tables live at 0xE0000), then
- * the rest below the 3 GiB hole, then RAM relocated above 4 GiB. */
+/* Low RAM minus the EBDA and the BIOS area (our ACPI and MP tables, see
+ * arch/layout.h), then the rest below the 3 GiB hole, then RAM relocated
+ * above 4 GiB. The BDA's EBDA segment and base memory size (bda.c) say the
+ * same, so Linux's reserve_bios_regions() agrees with this map. */
 static void e820_build(const struct vm *vm, uint8_t *bp)
 {
     uint64_t low = low_ram(vm), ram = vm->mem.ram_size;
-    e820_add(bp, 0, 0x9FC00, E820_RAM);
-    e820_add(bp, 0x9FC00, 0x400, E820_RESERVED);
-    e820_add(bp, ACPI_AREA_START, 0x100000 - ACPI_AREA_START, E820_RESERVED);
+    e820_add(bp, 0, EBDA_ADDR, E820_RAM);
+    e820_add(bp, EBDA_ADDR, EBDA_SIZE, E820_RESERVED);
+    e820_add(bp, BIOS_AREA_START, BIOS_AREA_END - BIOS_AREA_START, E820_RESERVED);
     e820_add(bp, 0x100000, low - 0x100000, E820_RAM);
     if (ram > low)
         e820_add(bp, MEM_HOLE_END, ram - low, E820_RAM);

@@ -112,6 +112,48 @@ static void test_errors(void **state)
     expect_error(ARGS("--timeout=1.5", "a.bin"), "--timeout '1.5'");
 }
 
+static void test_ide_disk_boot(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("-c", "2", "--ide", "xv6.img", "--ide=fs.img,ro",
+                                         "--cga-dump")), 0);
+    assert_int_equal(o.nide, 2);
+    assert_string_equal(o.ide[0].path, "xv6.img");
+    assert_false(o.ide[0].ro);
+    assert_string_equal(o.ide[1].path, "fs.img");
+    assert_true(o.ide[1].ro);
+    assert_true(o.cga_dump);
+    assert_int_equal(o.cpus, 2);
+    assert_true(cli_disk_boot(&o));
+    /* only a trailing ",ro" is an option: other commas belong to the name */
+    assert_int_equal(parse(&o, err, ARGS("--ide", "a,b.img")), 0);
+    assert_string_equal(o.ide[0].path, "a,b.img");
+    assert_false(o.ide[0].ro);
+    /* with -k the disks are attached to the kernel's platform */
+    assert_int_equal(parse(&o, err, ARGS("-k", "k.elf", "--ide", "d.img")), 0);
+    assert_int_equal(o.nide, 1);
+    assert_false(cli_disk_boot(&o));
+    assert_int_equal(parse(&o, err, ARGS("-k", "k.elf")), 0);
+    assert_false(o.cga_dump);
+    assert_int_equal(o.nide, 0);
+}
+
+static void test_ide_errors(void **state)
+{
+    (void)state;
+    expect_error(ARGS("--ide", "a.img", "--ide", "b.img", "--ide", "c.img"), "at most 2");
+    expect_error(ARGS("--ide", "a.img", "--ide", "b.img", "--ide", "c.img"), "c.img");
+    expect_error(ARGS("--ide", "d.img", "hello.bin"), "not flat binaries");
+    expect_error(ARGS("--ide", ",ro"), "FILE,ro");
+    expect_error(ARGS("--ide"), "--ide");
+    expect_error(ARGS("--ide", "d.img", "-p", "x"), "-p need a kernel");
+    expect_error(ARGS("--disk", "d.img", "hello.bin"), "--disk");
+    assert_non_null(strstr(cli_usage, "--ide FILE[,ro]"));
+    assert_non_null(strstr(cli_usage, "--cga-dump"));
+}
+
 static void test_help_version(void **state)
 {
     (void)state;
@@ -170,6 +212,8 @@ int main(void)
         cmocka_unit_test(test_kernel),
         cmocka_unit_test(test_modules),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_ide_disk_boot),
+        cmocka_unit_test(test_ide_errors),
         cmocka_unit_test(test_help_version),
         cmocka_unit_test(test_reentrant),
         cmocka_unit_test(test_gdb),

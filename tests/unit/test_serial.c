@@ -208,6 +208,29 @@ static void test_receive_interrupt_priority(void **state)
     assert_false(irq(f));
 }
 
+/* xv6's uartinit() leaves MCR = 0 (OUT2 off) and still expects IRQ 4 for
+ * received bytes, as QEMU gives it: the line must not be gated on OUT2. */
+static void test_xv6_init_rx_irq_without_out2(void **state)
+{
+    struct fixture *f = *state;
+    out8(f, UART_FCR, 0);                   /* FIFOs off: a 16450 */
+    out8(f, UART_LCR, UART_LCR_DLAB);
+    out8(f, UART_THR, 12);                  /* 9600 baud */
+    out8(f, UART_IER, 0);
+    out8(f, UART_LCR, 0x03);                /* 8N1, DLAB off */
+    out8(f, UART_MCR, 0);
+    out8(f, UART_IER, UART_IER_RDI);
+    assert_int_not_equal(in8(f, UART_LSR), 0xFF);   /* "there is a UART" */
+    in8(f, UART_IIR);
+    in8(f, UART_RBR);
+    assert_false(irq(f));
+    type(f, "x");
+    assert_true(irq(f));                    /* with MCR.OUT2 = 0 */
+    assert_int_equal(in8(f, UART_LSR) & UART_LSR_DR, UART_LSR_DR);
+    assert_int_equal(in8(f, UART_RBR), 'x');
+    assert_false(irq(f));
+}
+
 static void test_line_status_priority(void **state)
 {
     struct fixture *f = *state;
@@ -348,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fifo_identification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_interrupt_priority, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xv6_init_rx_irq_without_out2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_status_priority, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_depth_and_refill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_clear, setup, teardown),
