@@ -258,6 +258,30 @@ def test_stepping_from_real_into_protected_mode(session):
     assert guest.wait() == 0
 
 
+def test_conformance_guest_from_0x7c00_into_protected_mode(session, tmp_path):
+    # the legacy-PC conformance guest (guests/pc/, docs/conformance-guest.md), two vCPUs
+    img, data = tmp_path / "pc-test.img", tmp_path / "data.img"
+    shutil.copy(os.path.join(REPO, "pc-test.img"), img)
+    data.write_bytes(bytes(8192))
+    guest, gdb = session(["-c", "2", "--ide", str(img), "--ide", str(data)],
+                         elf="build/guests/pc/pc-test.elf")
+    assert gdb.value("$pc") == 0x7c00 == gdb.value("&boot_start")
+    assert gdb.value("$cs") == 0 and not gdb.value("$cr0") & 1     # real mode
+    gdb.cmd("stepi")
+    assert gdb.value("$pc") != 0x7c00
+    assert "Hardware assisted breakpoint 1" in gdb.cmd("hbreak pm32")
+    assert "hit Breakpoint 1" in gdb.cmd("continue")
+    assert gdb.value("$pc") == gdb.value("&pm32") and gdb.value("$cr0") & 1
+    gdb.cmd("set architecture i386")
+    gdb.cmd("stepi")
+    assert gdb.value("$cs") == 0x08                    # the 32-bit code segment
+    assert "Thread 2 (vCPU 1)" in gdb.cmd("info threads")
+    gdb.cmd("delete")
+    assert "exited normally" in gdb.cmd("continue")
+    assert "PC-TEST PASS" in guest.text()
+    assert guest.wait() == 0
+
+
 def test_multiboot_kernel_32bit_layout(session, tmp_path):
     mod = tmp_path / "mod.txt"
     mod.write_text("mini-kvm multiboot module 0\n")
