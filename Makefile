@@ -113,6 +113,21 @@ clang-check:
 	@set -e; for f in $(SRCS); do clang $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only $$f; done
 	@echo "clang: $(words $(SRCS)) files clean"
 
+# libFuzzer target for the GDB stub's packet parser (needs clang; not part of
+# all/check): `make fuzz` runs it for FUZZ_SECONDS, corpus in build/fuzz/corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := src/debug/gdb_packet.c src/debug/gdb_proto.c src/debug/gdb_x86.c
+$(BUILD)/fuzz/gdb_packet: fuzz/gdb_packet.c $(FUZZ_SRCS) tests/unit/gdb_fake.h
+	@mkdir -p $(BUILD)/fuzz/corpus
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ fuzz/gdb_packet.c $(FUZZ_SRCS)
+
+fuzz: $(BUILD)/fuzz/gdb_packet
+	$(BUILD)/fuzz/gdb_packet -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -artifact_prefix=$(BUILD)/fuzz/ \
+	    -dict=fuzz/gdb_packet.dict $(BUILD)/fuzz/corpus
+
 # `make check` / `make run` first install what they need (Debian packages).
 setup-check:
 	@tools/setup-host check
@@ -133,5 +148,5 @@ clean:
 	rm -rf $(BUILD) mini-kvm $(GUESTS) $(PC_IMGS)
 	@if [ -f os/Makefile ]; then $(MAKE) -C os clean; fi
 
-.PHONY: all os unit clang-check check run clean setup-check setup-run
+.PHONY: all os unit clang-check check run clean setup-check setup-run fuzz
 -include $(OBJS:.o=.d)

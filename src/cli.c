@@ -49,6 +49,9 @@ const char cli_usage[] =
 "      --timeout SECS    stop guests still running after SECS seconds\n"
 "                        (status 124, like timeout(1))\n"
 "      --check-host      report what this host's KVM can run, then exit\n"
+"      --gdb PORT|PATH   GDB stub on 127.0.0.1:PORT or on a Unix socket PATH\n"
+"                        (gdb: target remote :PORT; see docs/debugging.md)\n"
+"      --gdb-wait        with --gdb: start stopped, before the first instruction\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -59,7 +62,7 @@ const char cli_usage[] =
 "2 for a bad command line.\n";
 
 enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT,
-       OPT_IDE, OPT_CGA_DUMP };
+       OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },
@@ -76,6 +79,8 @@ static const struct option longopts[] = {
     { "stats", no_argument, NULL, OPT_STATS },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "check-host", no_argument, NULL, OPT_CHECK_HOST },
+    { "gdb", required_argument, NULL, OPT_GDB },
+    { "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { 0, 0, 0, 0 },
@@ -151,6 +156,17 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
         o->timeout = (unsigned)n;
         break;
     case OPT_CHECK_HOST: o->check_host = true; break;
+    case OPT_GDB:
+        /* all digits: a TCP port; anything else: a Unix socket path */
+        if (arg[0] && arg[strspn(arg, "0123456789")] == '\0') {
+            if (parse_uint(arg, 1, 65535, &n))
+                FAIL("--gdb '%s': expected a TCP port from 1 to 65535 or a socket path", arg);
+        } else if (!arg[0] || strlen(arg) > 107) {
+            FAIL("--gdb '%s': expected a TCP port or a socket path of at most 107 bytes", arg);
+        }
+        o->gdb = arg;
+        break;
+    case OPT_GDB_WAIT: o->gdb_wait = true; break;
     case 'h': o->help = true; break;
     case 'V': o->version = true; break;
     default: FAIL("internal: unhandled option %d", c);
@@ -204,5 +220,9 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errlen
         FAIL("--disk needs a kernel (-k KERNEL) or a disk boot (--ide)");
     if (o->nguests && o->cpus != 1)
         FAIL("-c %u: flat binaries run on one vCPU each", o->cpus);
+    if (o->gdb_wait && !o->gdb)
+        FAIL("--gdb-wait needs --gdb PORT|PATH");
+    if (o->gdb && o->nguests > 1)
+        FAIL("--gdb debugs one guest: give one GUEST.bin, not %d", o->nguests);
     return 0;
 }

@@ -40,6 +40,8 @@ struct options {
     int nguests;
     bool trace, stats, check_host, help, version;
     bool cga_dump;              /* --cga-dump: print the CGA text screen at exit */
+    const char *gdb;            /* --gdb PORT|PATH: debugger stub (docs/debugging.md) */
+    bool gdb_wait;              /* --gdb-wait: stopped before the first instruction */
 };
 
 /* Defaults: real mode flat binaries get 1 MiB, kernels and disk boots 512 MiB. */

@@ -7,6 +7,7 @@
 #include "core/stats.h"
 #include "core/vcpu.h"
 #include "core/util.h"
+#include "debug/gdbstub.h"
 #include "devices/vga.h"
 
 #include <errno.h>
@@ -153,11 +154,19 @@ static int run(const struct options *opt)
             return 1;
         }
     }
+    if (opt->gdb && !(g[0].vm.gdb = gdbstub_create(&g[0].vm, opt->gdb, opt->gdb_wait))) {
+        console_stop_input(con);
+        vm_destroy(&g[0].vm);
+        free(g);
+        return 1;
+    }
     if (platform) {
         console_set_screen(con, show_screen, &g[0]);
         console_raw(con, quit_vm, &g[0].vm);
     }
     status = run_all(g, n, opt);
+    gdbstub_destroy(g[0].vm.gdb);
+    g[0].vm.gdb = NULL;
     console_restore();
     console_stop_input(con);
     for (int i = 0; opt->cga_dump && i < n; i++)

@@ -2,6 +2,7 @@
  * or a stop. The loop stays small: devices live behind the bus. */
 #include "vcpu.h"
 #include "arch/hostcheck.h"
+#include "debug/gdbstub.h"
 #include "kvm.h"
 #include "util.h"
 #include "vm.h"
@@ -218,7 +219,11 @@ void *vcpu_thread(void *arg)
             c->regs_dirty = false;
         }
         c->regs_valid = c->sregs_valid = false;
-        if (ioctl(c->fd, KVM_RUN, 0) < 0) {
+        int r = ioctl(c->fd, KVM_RUN, 0);
+        /* --gdb: the stub's one hook (breakpoints, steps, stop requests) */
+        if (vm->gdb && gdbstub_vcpu_exit(vm->gdb, c, r < 0 ? errno : 0))
+            continue;
+        if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 __atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
                 continue;
@@ -228,7 +233,7 @@ void *vcpu_thread(void *arg)
             break;
         }
         stats_count(&c->stats, c->run);
-        int r = handle_exit(c);
+        r = handle_exit(c);
         if (trace)      /* after the device answered, so reads show their value */
             trace_exit(vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size);
         if (r == IO_STOP)

@@ -5,6 +5,7 @@
 #include "util.h"
 #include "console.h"
 #include "vcpu.h"
+#include "debug/gdbstub.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -142,6 +143,8 @@ void vm_stop(struct vm *vm, int status)
     vm->exit_status = status;
     if (vm->con)
         console_port_stop(vm->con);     /* a vCPU may wait for input */
+    if (vm->gdb)
+        gdbstub_vm_stopping(vm->gdb);   /* vCPUs parked by the debugger */
     for (int i = 0; i < vm->ncpus; i++) {
         struct vcpu *c = vm->cpus[i];
         __atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);

@@ -13,6 +13,7 @@
 struct kvm_host;
 struct console_port;
 struct vcpu;
+struct gdbstub;
 
 #define VM_MAX_CPUS 64
 #define VM_MAX_OWNED 32
@@ -33,6 +34,7 @@ struct vm {
     bool irqchip;               /* in-kernel PIC/IOAPIC/LAPIC created */
     bool trace;                 /* --trace: print every exit */
     struct console_port *con;   /* this guest's console (output, input) */
+    struct gdbstub *gdb;        /* --gdb: the debugger stub, or NULL */
 
     atomic_bool stopping;       /* set once; every vCPU leaves its loop */
     int exit_status;            /* meaningful once stopping */

@@ -180,6 +180,31 @@ static void test_reentrant(void **state)
     }
 }
 
+/* --gdb: a port (1-65535) or a socket path; --gdb-wait only with it; one guest. */
+static void test_gdb(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("--gdb", "1234", "--gdb-wait", "a.bin")), 0);
+    assert_string_equal(o.gdb, "1234");
+    assert_true(o.gdb_wait);
+    assert_int_equal(parse(&o, err, ARGS("-k", "os.elf", "--gdb=/tmp/s.sock")), 0);
+    assert_string_equal(o.gdb, "/tmp/s.sock");
+    assert_false(o.gdb_wait);
+    assert_int_equal(parse(&o, err, ARGS("--gdb", "sock", "a.bin")), 0);
+    assert_string_equal(o.gdb, "sock");
+    assert_int_equal(parse(&o, err, ARGS("a.bin")), 0);
+    assert_null(o.gdb);
+    expect_error(ARGS("--gdb", "0", "a.bin"), "--gdb '0'");
+    expect_error(ARGS("--gdb", "65536", "a.bin"), "65536");
+    expect_error(ARGS("--gdb", "", "a.bin"), "--gdb");
+    expect_error(ARGS("--gdb-wait", "a.bin"), "--gdb-wait needs --gdb");
+    expect_error(ARGS("--gdb", "1234", "a.bin", "b.bin"), "one guest");
+    expect_error(ARGS("a.bin", "--gdb"), "--gdb");
+    assert_non_null(strstr(cli_usage, "--gdb-wait"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_ide_errors),
         cmocka_unit_test(test_help_version),
         cmocka_unit_test(test_reentrant),
+        cmocka_unit_test(test_gdb),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
