@@ -21,6 +21,7 @@ struct serial {
     bool overrun;               /* LSR.OE, cleared by reading LSR */
     bool thre_pending;          /* THR-empty interrupt not yet acknowledged */
     bool line;                  /* level driven on the IRQ line */
+    unsigned edges;             /* rising edges so far */
 
     uint8_t rx[SERIAL_FIFO];
     bool rx_looped[SERIAL_FIFO];    /* byte came from loopback, not the console */
@@ -111,6 +112,7 @@ static void update_irq(struct serial *s)
     if (level == s->line)
         return;
     s->line = level;
+    s->edges += level;
     if (s->vm->irqchip)
         vm_irq_line(s->vm, s->irq, level);
 }
@@ -250,23 +252,33 @@ static enum io_result serial_io(void *dev, struct io_req *r)
     return IO_OK;
 }
 
-/* Runs on the stdin reader thread whenever input arrives. New bytes while
- * the line is already high re-assert it (low, then high): an edge-triggered
- * IOAPIC pin that was masked when the line first rose would otherwise never
- * see another edge, and input would stall. */
+/* Runs on the stdin reader thread whenever input arrives. New input while
+ * the line is already high re-asserts it (low, then high), whether or not
+ * the bytes fit in the FIFO yet: an edge-triggered IOAPIC pin that was
+ * masked when the line rose never delivers that edge (KVM's IOAPIC replays
+ * only level-triggered pins on unmask), so without a new edge the guest
+ * would never hear of its input. xv6 is such a guest when a key is pressed
+ * before its uartinit() (docs/legacy-pc.md). */
 static void serial_input(void *dev)
 {
     struct serial *s = dev;
     pthread_mutex_lock(&s->lock);
-    unsigned before = s->rx_count;
     rx_fill(s);
-    if (s->rx_count > before && s->line) {
+    if (s->line) {
         s->line = false;
         if (s->vm->irqchip)
             vm_irq_line(s->vm, s->irq, 0);
     }
     update_irq(s);
     pthread_mutex_unlock(&s->lock);
+}
+
+unsigned serial_irq_edges(struct serial *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned n = s->edges;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }
 
 bool serial_irq_level(struct serial *s)

@@ -65,7 +65,9 @@ enum serial_reg {
  * without it the guest polls LSR. Returns NULL after printing an error. */
 struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq);
 
-/* The level last driven on the IRQ line (tracked in polled mode too). */
+/* The level last driven on the IRQ line (tracked in polled mode too), and
+ * how many rising edges it has had (for tests). */
 bool serial_irq_level(struct serial *s);
+unsigned serial_irq_edges(struct serial *s);
 
 #endif
