@@ -92,9 +92,9 @@ pc-test-paging.img: pc-test.img
 	cp $< $@
 	printf '\003' | dd of=$@ bs=1 seek=508 conv=notrunc status=none
 
-$(BOOT_GUESTS): %.img: guests/boot/%.S
+$(BOOT_GUESTS): %.img: guests/boot/%.S guests/boot/com1.inc
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m32 -c -o $(BUILD)/guests/$*.o $<
+	$(CC) -m32 -c -Iguests/boot -o $(BUILD)/guests/$*.o $<
 	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.

@@ -46,17 +46,7 @@ _start:
     out %al, (%dx)
     hlt
 
-# putc: AL to COM1 once the transmitter is empty
-putc:
-    push %ax
-    mov $0x3FD, %dx
-1:  in (%dx), %al
-    test $0x20, %al
-    jz 1b
-    pop %ax
-    mov $0x3F8, %dx
-    out %al, (%dx)
-    ret
+#include "com1.inc"
 
 screen: .asciz "pcecho on the CGA screen"
 ready:  .asciz "pcecho: ready\r\n"

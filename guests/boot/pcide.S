@@ -106,19 +106,7 @@ hexdig:
     cmp $'9', %al
     jbe putc
     add $7, %al
-# putc: AL to COM1 once the transmitter is empty
-putc:
-    push %dx
-    push %ax
-    mov $0x3FD, %dx
-1:  in (%dx), %al
-    test $0x20, %al
-    jz 1b
-    pop %ax
-    mov $0x3F8, %dx
-    out %al, (%dx)
-    pop %dx
-    ret
+#include "com1.inc"
 
     .org 510
     .byte 0x55, 0xAA

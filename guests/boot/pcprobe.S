@@ -165,19 +165,7 @@ sum:
     jmp hex16sp
 
 nl: mov $'\n', %al
-# putc: AL to COM1 once the LSR says the transmitter is empty
-putc:
-    push %dx
-    push %ax
-    mov $0x3FD, %dx
-1:  in (%dx), %al
-    test $0x20, %al
-    jz 1b
-    pop %ax
-    mov $0x3F8, %dx
-    out %al, (%dx)
-    pop %dx
-    ret
+#include "com1.inc"
 
 # puts: the NUL-terminated string at CS:SI; SI ends after the NUL
 puts:
