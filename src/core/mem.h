@@ -13,6 +13,11 @@
 #define MEM_HOLE_START 0xC0000000ULL
 #define MEM_HOLE_END   0x100000000ULL
 
+/* RAM regions of MEM_HUGE_MIN or more (kernels, not teaching guests) are
+ * MEM_HUGE_PAGE-aligned and use transparent huge pages (mem.c). */
+#define MEM_HUGE_PAGE  (2ULL << 20)
+#define MEM_HUGE_MIN   (32ULL << 20)
+
 struct mem_region {
     uint64_t gpa;    /* first guest-physical byte */
     uint64_t size;   /* bytes */
