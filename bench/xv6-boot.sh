@@ -68,11 +68,14 @@ one() {     # VMM CPUS
     pid=$!
     # No polling loop (in L1 it would take CPU from the VMM): awk blocks on the VMM's
     # output and reads the clock when the line before the first prompt arrives.
-    t1=$(timeout $LIMIT awk '/init: starting sh/ { getline u < "/proc/uptime"
-                                                   split(u, a, " "); print a[1]; exit }' /tmp/fifo)
+    # It also counts xv6's "cpuN: starting" lines: the CPUs the guest really used.
+    r=$(timeout $LIMIT awk '/^cpu[0-9]+: starting/ { n++ }
+                            /init: starting sh/ { getline u < "/proc/uptime"
+                                                  split(u, a, " "); print a[1], n; exit }' /tmp/fifo)
+    t1=${r% *} seen=${r#* }
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
-    echo "BENCH $1 cpus=$2 prompt=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}')"
+    echo "BENCH $1 cpus=$2 prompt=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}') started=${seen:-0}"
     if [ -z "$t1" ]; then
         echo "--- $1 -c $2 failed (no prompt in $LIMIT s); its stderr:"; tail -5 /tmp/e
     fi
@@ -98,13 +101,15 @@ import re, statistics, sys
 
 log, vmms = open(sys.argv[1], errors="replace").read(), sys.argv[2:]
 rows = {}
-for m in re.finditer(r"^BENCH (\S+) cpus=(\d+) prompt=(\S+)", log, re.M):
+started = {}
+for m in re.finditer(r"^BENCH (\S+) cpus=(\d+) prompt=(\S+) started=(\d+)", log, re.M):
     if float(m[3]) >= 0:
         rows.setdefault((m[1], int(m[2])), []).append(float(m[3]))
+        started.setdefault((m[1], int(m[2])), set()).add(int(m[4]))
 for l in log.splitlines():
     if l.startswith("--- ") or l.startswith("lab: error"):
         print(l)
-print("%-10s %5s %5s %16s" % ("VMM", "vCPUs", "runs", "to the $ prompt"))
+print("%-10s %5s %5s %16s  %s" % ("VMM", "vCPUs", "runs", "to the $ prompt", "CPUs xv6 started"))
 for c in sorted({c for _, c in rows}):
     base = rows.get(("mini-kvm", c))
     for v in vmms:
@@ -115,7 +120,8 @@ for c in sorted({c for _, c in rows}):
         t = statistics.median(r)
         ratio = ("   (mini-kvm/%s: %.2fx)" % (v, statistics.median(base) / t)
                  if base and v != "mini-kvm" else "")
-        print("%-10s %5d %5d %14.2f s%s" % (v, c, len(r), t, ratio))
+        print("%-10s %5d %5d %14.2f s  %-16s%s" % (v, c, len(r), t,
+              "/".join(str(x) for x in sorted(started[(v, c)])), ratio))
 print("medians; from the VMM's process start, measured in L1 (/proc/uptime, 20 ms polling)")
 if not rows:
     sys.exit("xv6-boot: no successful run; lab log:\n" + log[-3000:])
