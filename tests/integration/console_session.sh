@@ -14,23 +14,26 @@ trap "" PIPE          # mini-kvm may be gone before we type
 dir=$(mktemp -d) || exit 1
 fifo=$dir/in out=$dir/out err=$dir/err
 mkfifo "$fifo" || exit 1
-timeout "$limit" ${MKVM:-./mini-kvm} "$@" <"$fifo" >"$out" 2>"$err" &
+# The VMM's status lands in $dir/rc when it ends (kill -0 would still see a zombie).
+(timeout "$limit" ${MKVM:-./mini-kvm} "$@" <"$fifo" >"$out" 2>"$err" &
+ echo $! >"$dir/pid"; wait $!; echo $? >"$dir/rc") &
 pid=$!
 exec 3>"$fifo"
 t0=$(cut -d' ' -f1 /proc/uptime)
+end=$(( ${t0%.*} + limit ))
 
 # count TEXT: copies of TEXT in the output so far (fixed string, may repeat on a line)
 count() { grep -o -F -- "$1" "$out" 2>/dev/null | wc -l; }
 
 # Typed bytes are only safe once the guest reads the console (its prompt is there):
-# every `send` follows a `wait`, a bounded poll on what the guest printed.
+# every `send` follows a `wait`, a poll on what the guest printed, bounded by LIMIT
+# seconds of uptime (not by a count of turns: in the lab each turn is slow) and
+# unhurried (0.2 s), so that it leaves the CPU to the guest.
 waitfor() {
-    n=0
     while [ "$(count "$2")" -lt "$1" ]; do
-        kill -0 $pid 2>/dev/null || return 1
-        n=$((n + 1))
-        [ $n -gt $((limit * 20)) ] && return 1
-        sleep 0.05
+        [ -e "$dir/rc" ] && return 1
+        [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && return 1
+        sleep 0.2
     done
 }
 
@@ -45,9 +48,9 @@ while IFS= read -r line; do
     esac
 done <"$script"
 t1=$(cut -d' ' -f1 /proc/uptime)
-kill -TERM $pid 2>/dev/null
+[ -e "$dir/rc" ] || kill -TERM "$(cat "$dir/pid")" 2>/dev/null
 wait $pid
-rc=$?
+rc=$(cat "$dir/rc" 2>/dev/null || echo 255)
 exec 3>&-
 echo "=== $name stdout"
 cat "$out"
