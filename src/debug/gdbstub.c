@@ -241,10 +241,22 @@ static void serve(struct gdbstub *g)
     }
 }
 
+static bool stub_quit(struct gdbstub *g)
+{
+    pthread_mutex_lock(&g->lock);
+    bool quit = g->quit || atomic_load(&g->vm->stopping);
+    pthread_mutex_unlock(&g->lock);
+    return quit;
+}
+
 static void *stub_thread(void *arg)
 {
     struct gdbstub *g = arg;
     for (;;) {
+        /* Checked before poll too: serve() may have drained the wake byte that
+         * gdbstub_destroy wrote, and poll would then wait forever. */
+        if (stub_quit(g))
+            return NULL;
         struct pollfd p[2] = { { .fd = g->wake[0], .events = POLLIN },
                                { .fd = g->lfd, .events = POLLIN } };
         if (poll(p, 2, -1) < 0 && errno != EINTR) {
@@ -255,10 +267,7 @@ static void *stub_thread(void *arg)
             char b[64];
             while (read(g->wake[0], b, sizeof(b)) > 0) {}
         }
-        pthread_mutex_lock(&g->lock);
-        bool quit = g->quit || atomic_load(&g->vm->stopping);
-        pthread_mutex_unlock(&g->lock);
-        if (quit)
+        if (stub_quit(g))
             return NULL;
         if (!p[1].revents)
             continue;
