@@ -82,16 +82,23 @@ static void flat_segment(struct kvm_segment *s, uint16_t sel, int code)
     };
 }
 
+/* Flat code segment `cs` (of `bits`) and data segments DS=ES=FS=GS=SS from
+ * the four-entry GDT at X86_GDT_ADDR. */
+static void flat_segments(struct kvm_sregs *s, uint16_t cs, int bits)
+{
+    flat_segment(&s->cs, cs, bits);
+    flat_segment(&s->ds, X86_DS, 0);
+    s->es = s->fs = s->gs = s->ss = s->ds;
+    s->gdt.base = X86_GDT_ADDR;
+    s->gdt.limit = 4 * 8 - 1;
+}
+
 int x86_enter_long(struct vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rsi, uint64_t rdi)
 {
     struct kvm_sregs s;
     if (vcpu_get_sregs(c, &s))
         return -1;
-    flat_segment(&s.cs, X86_CS64, 64);
-    flat_segment(&s.ds, X86_DS, 0);
-    s.es = s.fs = s.gs = s.ss = s.ds;
-    s.gdt.base = X86_GDT_ADDR;
-    s.gdt.limit = 4 * 8 - 1;
+    flat_segments(&s, X86_CS64, 64);
     s.cr3 = X86_PML4_ADDR;
     s.cr4 = CR4_PAE;
     s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
@@ -115,11 +122,7 @@ int x86_enter_prot32(struct vcpu *c, uint32_t eip, uint32_t esp, uint32_t eax, u
     struct kvm_sregs s;
     if (vcpu_get_sregs(c, &s))
         return -1;
-    flat_segment(&s.cs, X86_CS32, 32);
-    flat_segment(&s.ds, X86_DS, 0);
-    s.es = s.fs = s.gs = s.ss = s.ds;
-    s.gdt.base = X86_GDT_ADDR;
-    s.gdt.limit = 4 * 8 - 1;
+    flat_segments(&s, X86_CS32, 32);
     s.idt.base = 0;
     s.idt.limit = 0;
     s.cr0 = CR0_PE | CR0_ET;
