@@ -53,7 +53,7 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
     if (!serial_create(vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ) || rtc_create(vm) ||
         i8042_create(vm) || pm_create(vm) || port92_create(vm) ||
         !(p->vga = vga_create(vm)) ||
-        bus_register(&vm->pio, 0x80, 1, sink, NULL, "post")) {
+        bus_register(&vm->pio, POST_PORT, 1, sink, NULL, "post")) {
         errorf("%s: cannot create the platform devices", vm->name);
         return -1;
     }

@@ -1,10 +1,10 @@
 /* acpi.c - ACPI tables built in guest RAM at 0xE0000 for Linux: a classic
  * FADT with PM1a ports, MADT for SMP, and a DSDT assembled by hand in AML. */
 #include "acpi.h"
+#include "layout.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "core/vm.h"
-#include "devices/pm.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -300,7 +300,7 @@ static uint32_t build_fadt(struct area *ar, uint32_t facs, uint32_t dsdt)
     t[91] = PM_TMR_LEN;
     put16(t + 96, 101);             /* C2 not supported */
     put16(t + 98, 1001);            /* C3 not supported */
-    t[108] = 0x32;                  /* CMOS century register */
+    t[108] = RTC_CENTURY;           /* CMOS century register (rtc.c) */
     put16(t + 109, BOOT_ARCH_NO_VGA);
     put32(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
                    FADT_TMR_VAL_EXT | FADT_RESET_REG_SUP);

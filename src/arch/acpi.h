@@ -16,11 +16,6 @@ struct vm;
 #define ACPI_RSDP_ADDR  ACPI_AREA_START
 
 #define ACPI_MAX_VIRTIO 16
-#define ACPI_SCI_IRQ    9
-#define ACPI_SLP_TYP_S5 5       /* the \_S5 package's value, checked by pm.c */
-
-#define IOAPIC_ADDR     0xFEC00000u
-#define LAPIC_ADDR      0xFEE00000u
 
 /* A virtio-mmio device for the DSDT: _HID "LNRO0005" with Memory32Fixed
  * (base, size) and one level-triggered, active-high interrupt (gsi). */

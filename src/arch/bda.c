@@ -5,15 +5,9 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "core/vm.h"
-#include "devices/serial.h"
 
 #include <string.h>
 
-#define BDA_EQUIPMENT   0x410   /* word: installed hardware */
-#define BDA_VIDEO_MODE  0x449   /* byte: current video mode (3 = 80x25 colour text) */
-#define BDA_VIDEO_COLS  0x44A   /* word: text columns */
-#define BDA_CRTC_BASE   0x463   /* word: CRTC index port (0x3D4 colour, 0x3B4 mono) */
-#define BDA_LEN         0x100
 
 /* Equipment word: one serial port (bits 9-11), 80x25 colour (bits 4-5 = 10). */
 #define EQUIPMENT       ((1u << 9) | (2u << 4))
@@ -51,6 +45,6 @@ int bda_setup(struct vm *vm)
     put16(bda, BDA_BASE_MEM_KB, BDA_BASE_MEM_KIB);
     bda[BDA_VIDEO_MODE - BDA_ADDR] = 3;
     put16(bda, BDA_VIDEO_COLS, 80);
-    put16(bda, BDA_CRTC_BASE, 0x3D4);
+    put16(bda, BDA_CRTC_BASE, VGA_CRTC_PORT);
     return 0;
 }

@@ -14,7 +14,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define PROBE_PORT  0x505
 #define PROBE_MAGIC 0x4D4B564DU     /* "MKVM" */
 #define PROBE_RAM   (2u << 20)
 
@@ -76,8 +75,8 @@ static bool probe_long_mode(struct kvm_host *h)
     bool ok = false;
     if (vm_create(&vm, h, "host-probe", PROBE_RAM) == 0 && vm_add_cpus(&vm, 1) == 0 &&
         x86_build_long_mode_tables(&vm) == 0 &&
-        guest_write(&vm.mem, 0x100000, code, sizeof(code)) == 0 &&
-        x86_enter_long(vm.cpus[0], 0x100000, 0x80000, 0, 0) == 0)
+        guest_write(&vm.mem, HIGH_MEM_START, code, sizeof(code)) == 0 &&
+        x86_enter_long(vm.cpus[0], HIGH_MEM_START, BOOT_STACK_TOP, 0, 0) == 0)
         ok = probe_run(vm.cpus[0]);
     vm_destroy(&vm);
     return ok;

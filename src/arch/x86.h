@@ -3,17 +3,14 @@
 #ifndef MINI_KVM_X86_H
 #define MINI_KVM_X86_H
 
+#include "arch/layout.h"
+
 #include <stdint.h>
 
 struct vm;
 struct vcpu;
 
-/* Layout shared by every long-mode entry (docs/architecture.md). */
-#define X86_GDT_ADDR   0x500
-#define X86_PML4_ADDR  0x1000
-#define X86_PDPT_ADDR  0x2000
-#define X86_PD_ADDR    0x3000   /* four page directories: 4 GiB */
-#define X86_PT_END     0x7000
+/* Segment selectors of the VMM-built GDT (X86_GDT_ADDR in layout.h). */
 #define X86_CS64       0x10     /* the Linux boot protocol's __BOOT_CS */
 #define X86_CS32       0x10     /* the same slot, 32-bit, for x86_enter_prot32 */
 #define X86_DS         0x18     /* __BOOT_DS */

@@ -3,15 +3,12 @@
 #ifndef MINI_KVM_MEM_H
 #define MINI_KVM_MEM_H
 
+#include "arch/layout.h"     /* MEM_HOLE_START/END: RAM goes around the hole */
+
 #include <stddef.h>
 #include <stdint.h>
 
 #define MEM_MAX_REGIONS 2
-
-/* RAM below 3 GiB lives at GPA 0; RAM beyond that is placed above 4 GiB so
- * that [3 GiB, 4 GiB) stays free for MMIO (LAPIC, IOAPIC, virtio). */
-#define MEM_HOLE_START 0xC0000000ULL
-#define MEM_HOLE_END   0x100000000ULL
 
 /* RAM regions of MEM_HUGE_MIN or more (kernels, not teaching guests) are
  * MEM_HUGE_PAGE-aligned and use transparent huge pages (mem.c). */

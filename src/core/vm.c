@@ -1,6 +1,7 @@
 /* vm.c - create a VM with its RAM, run its vCPUs on threads, and stop it
  * from any thread. Devices hang off the VM's two buses. */
 #include "vm.h"
+#include "arch/layout.h"
 #include "kvm.h"
 #include "util.h"
 #include "console.h"
@@ -14,10 +15,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-/* Addresses KVM needs for its own use on Intel hosts, outside guest RAM. */
-#define VMM_TSS_ADDR      0xFFFBD000ULL
-#define VMM_IDENTITY_ADDR 0xFFFBC000ULL
 
 int vm_create(struct vm *vm, struct kvm_host *kvm, const char *name, uint64_t ram)
 {

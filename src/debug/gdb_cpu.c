@@ -306,8 +306,8 @@ static bool probe(struct kvm_host *h, const uint8_t *code, size_t len,
     struct itimerval t = { .it_value = { .tv_sec = 1 } }, off = { 0 };
     if (vm_create(&vm, h, "gdb-probe", 2u << 20) == 0 && vm_add_cpus(&vm, 1) == 0 &&
         x86_build_long_mode_tables(&vm) == 0 &&
-        guest_write(&vm.mem, 0x100000, code, len) == 0 &&
-        x86_enter_long(vm.cpus[0], 0x100000, 0x80000, 0, 0) == 0 &&
+        guest_write(&vm.mem, HIGH_MEM_START, code, len) == 0 &&
+        x86_enter_long(vm.cpus[0], HIGH_MEM_START, BOOT_STACK_TOP, 0, 0) == 0 &&
         ioctl(vm.cpus[0]->fd, KVM_SET_GUEST_DEBUG, d) == 0 &&
         sigaction(SIGALRM, &sa, &old) == 0) {
         if (setitimer(ITIMER_REAL, &t, NULL) == 0) {

@@ -3,11 +3,12 @@
 #ifndef MINI_KVM_DEBUG_EXIT_H
 #define MINI_KVM_DEBUG_EXIT_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdint.h>
 
 struct vm;
 
-#define DEBUG_EXIT_PORT 0xF4
 #define DEBUG_EXIT_LEN  4       /* so that 2- and 4-byte writes at 0xF4 reach it */
 
 /* The process exit status for a written value: ((v << 1) | 1) & 0xFF,

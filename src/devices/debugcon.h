@@ -3,9 +3,10 @@
 #ifndef MINI_KVM_DEBUGCON_H
 #define MINI_KVM_DEBUGCON_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 struct vm;
 
-#define DEBUGCON_PORT 0xE9
 
 int debugcon_create(struct vm *vm);
 

@@ -3,12 +3,12 @@
 #ifndef MINI_KVM_I8042_H
 #define MINI_KVM_I8042_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdint.h>
 
 struct vm;
 
-#define I8042_DATA_PORT 0x60
-#define I8042_CMD_PORT  0x64
 
 int i8042_create(struct vm *vm);
 

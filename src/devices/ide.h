@@ -3,6 +3,8 @@
 #ifndef MINI_KVM_IDE_H
 #define MINI_KVM_IDE_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -10,9 +12,6 @@ struct vm;
 struct image;
 
 #define IDE_MAX_DRIVES   2
-#define IDE_CMD_BASE     0x1F0   /* 8 ports: data .. status/command */
-#define IDE_CTL_PORT     0x3F6   /* device control (write) / alternate status (read) */
-#define IDE_IRQ          14
 
 struct ide_drive_cfg { const char *path; bool ro; };
 

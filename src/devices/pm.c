@@ -1,7 +1,6 @@
 /* pm.c - ACPI PM1a event/control registers and PM timer at port 0x600, and
  * the reset register at 0xCF9: `poweroff` stops the VM with status 0. */
 #include "pm.h"
-#include "arch/acpi.h"
 #include "core/bus.h"
 #include "core/util.h"
 #include "core/vm.h"

@@ -3,9 +3,10 @@
 #ifndef MINI_KVM_PORT92_H
 #define MINI_KVM_PORT92_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 struct vm;
 
-#define PORT92          0x92
 #define PORT92_RESET    0x01    /* write 1: reset the machine */
 #define PORT92_A20      0x02    /* A20 gate */
 

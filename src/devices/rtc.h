@@ -3,13 +3,12 @@
 #ifndef MINI_KVM_RTC_H
 #define MINI_KVM_RTC_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdint.h>
 #include <time.h>
 
 struct vm;
-
-#define RTC_PORT        0x70    /* index (bit 7: NMI disable), then data at 0x71 */
-#define RTC_CENTURY     0x32    /* also in the FADT */
 
 int rtc_create(struct vm *vm);
 

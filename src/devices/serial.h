@@ -3,14 +3,14 @@
 #ifndef MINI_KVM_SERIAL_H
 #define MINI_KVM_SERIAL_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
 struct serial;
 
-#define SERIAL_COM1_BASE 0x3F8
-#define SERIAL_COM1_IRQ  4
 #define SERIAL_PORTS     8
 #define SERIAL_FIFO      16     /* the 16550A receive FIFO */
 

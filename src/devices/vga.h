@@ -3,14 +3,14 @@
 #ifndef MINI_KVM_VGA_H
 #define MINI_KVM_VGA_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
 struct guest_mem;
 
-#define VGA_CRTC_PORT   0x3D4   /* colour: index, data 0x3D5 ... status 0x3DA */
-#define VGA_MONO_PORT   0x3B4   /* mono: index, data 0x3B5 ... status 0x3BA */
 #define VGA_PORTS       7       /* index, data, 2 aliases, mode, colour, status */
 #define VGA_COLS        80
 #define VGA_ROWS        25

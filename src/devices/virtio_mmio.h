@@ -3,6 +3,8 @@
 #ifndef MINI_KVM_VIRTIO_MMIO_H
 #define MINI_KVM_VIRTIO_MMIO_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -10,12 +12,7 @@
 struct vm;
 struct virtio_mmio;
 
-/* Placement (docs/architecture.md): device i at BASE + i*STRIDE, GSI 16+i. */
-#define VIRTIO_MMIO_BASE   0xD0000000ULL
-#define VIRTIO_MMIO_STRIDE 0x1000
-#define VIRTIO_MMIO_SIZE   0x200
-#define VIRTIO_MMIO_GSI    16
-#define VIRTIO_MMIO_MAX    4
+/* Placement (layout.h): device i at BASE + i*STRIDE, GSI 16+i. */
 #define VIRTIO_MMIO_SLOT_BASE(i) (VIRTIO_MMIO_BASE + (uint64_t)(i) * VIRTIO_MMIO_STRIDE)
 #define VIRTIO_MMIO_SLOT_GSI(i)  (VIRTIO_MMIO_GSI + (unsigned)(i))
 

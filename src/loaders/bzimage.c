@@ -290,7 +290,7 @@ int bzimage_load(struct vm *vm, const uint8_t *img, size_t len, const char *path
     memset(out, 0, sizeof(*out));
     out->long_mode = true;
     out->rip = BZ_KERNEL_ADDR + BZ_ENTRY_64;
-    out->rsp = BZ_STACK_TOP;
+    out->rsp = BOOT_STACK_TOP;
     out->rsi = BZ_ZERO_PAGE;
     return 0;
 }

@@ -8,13 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Guest-physical layout of a Linux guest (docs/linux-boot.md). */
-#define BZ_ZERO_PAGE    0x7000      /* struct boot_params (4 KiB) */
-#define BZ_CMDLINE      0x20000     /* NUL-terminated command line */
-#define BZ_CMDLINE_MAX  0x10000     /* room reserved for it */
-#define BZ_STACK_TOP    0x80000     /* RSP at entry (the kernel sets its own) */
-#define BZ_KERNEL_ADDR  0x100000    /* protected-mode kernel; entry = +0x200 */
-#define BZ_ENTRY_64     0x200
+/* Guest-physical layout of a Linux guest: layout.h (BZ_*), docs/linux-boot.md. */
+#define BZ_ENTRY_64     0x200     /* 64-bit entry: BZ_KERNEL_ADDR + 0x200 */
 
 /* Load the bzImage img (len bytes, from file `path`, named in messages) and
  * the optional initrd (initrd_len bytes from `initrd_path`; NULL/0 for none)

@@ -7,7 +7,6 @@
 #include <elf.h>
 #include <string.h>
 
-#define BOOT_AREA_END 0x8000    /* GDT, page tables, boot info: VMM's */
 
 bool elf_is_elf(const uint8_t *img, size_t len)
 {
@@ -93,6 +92,6 @@ int elf_load(struct vm *vm, const uint8_t *img, size_t len, const char *path,
     if (guest_write(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi)))
         return -1;
     *e = (struct boot_entry){ .long_mode = true, .rip = h.e_entry,
-                              .rsp = LONG_STACK_TOP, .rdi = ELF_BOOT_INFO };
+                              .rsp = BOOT_STACK_TOP, .rdi = ELF_BOOT_INFO };
     return 0;
 }

@@ -41,7 +41,7 @@ int flat_load_long(struct vm *vm, const uint8_t *img, size_t len, const char *pa
     if (place(vm, FLAT_LONG_ADDR, img, len, path))
         return -1;
     *e = (struct boot_entry){
-        .long_mode = true, .rip = FLAT_LONG_ADDR, .rsp = LONG_STACK_TOP,
+        .long_mode = true, .rip = FLAT_LONG_ADDR, .rsp = BOOT_STACK_TOP,
         .rdi = vm->mem.ram_size,
     };
     return 0;

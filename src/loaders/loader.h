@@ -3,6 +3,8 @@
 #ifndef MINI_KVM_LOADER_H
 #define MINI_KVM_LOADER_H
 
+#include "arch/layout.h"    /* ports, addresses, IRQs */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,12 +20,9 @@ struct boot_entry {
     uint32_t eip, esp, eax, ebx;
 };
 
-/* Real-mode flat binary: GPA 0x10000, CS=DS=ES=SS=0x1000, IP=0, SP=0xFFFE. */
-#define FLAT_REAL_SEG   0x1000
-#define FLAT_REAL_MAX   0xF000      /* 60 KiB: the segment's top 4 KiB is stack */
-/* Long-mode flat binary: GPA 0x100000, RSP=0x80000, RDI = RAM size. */
-#define FLAT_LONG_ADDR  0x100000
-#define LONG_STACK_TOP  0x80000
+/* Real-mode flat binary: GPA 0x10000, CS=DS=ES=SS=0x1000, IP=0, SP=0xFFFE.
+ * Long-mode flat binary: GPA 0x100000, RSP=0x80000, RDI = RAM size.
+ * (FLAT_REAL_SEG, FLAT_LONG_ADDR, BOOT_STACK_TOP in layout.h.) */
 
 int flat_load_real(struct vm *vm, const uint8_t *img, size_t len, const char *path,
                    struct boot_entry *e);
@@ -40,9 +39,6 @@ int bootsector_load(struct vm *vm, const char *path, struct boot_entry *e);
 
 /* ELF64 x86-64 executable: PT_LOAD segments at p_paddr, entry e_entry in
  * long mode, RDI = boot info at ELF_BOOT_INFO (docs/architecture.md). */
-#define ELF_BOOT_INFO 0x7000
-#define ELF_CMDLINE 0x7800     /* the command line, right after the boot info */
-#define ELF_CMDLINE_MAX 2048
 #define MKVM_BOOT_MAGIC 0x4D4B564D  /* "MKVM" */
 struct mkvm_boot_info {
     uint32_t magic, version;

@@ -314,7 +314,7 @@ static uint32_t write_mmap(struct vm *vm, uint64_t low)
     uint64_t ram = vm->mem.ram_size;
     struct mb_mmap_entry e[5] = {
         { 20, 0, MB_LOW_RESERVED, MB_MMAP_AVAILABLE },
-        { 20, MB_LOW_RESERVED, 0xA0000 - MB_LOW_RESERVED, MB_MMAP_RESERVED },
+        { 20, MB_LOW_RESERVED, LOW_MEM_END - MB_LOW_RESERVED, MB_MMAP_RESERVED },
         { 20, ACPI_AREA_START, MB_HIGH_START - ACPI_AREA_START, MB_MMAP_RESERVED },
         { 20, MB_HIGH_START, low - MB_HIGH_START, MB_MMAP_AVAILABLE },
         { 20, MEM_HOLE_END, ram - low, MB_MMAP_AVAILABLE },

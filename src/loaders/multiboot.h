@@ -31,21 +31,7 @@
 #define MB_MMAP_AVAILABLE 1
 #define MB_MMAP_RESERVED  2
 
-/* Guest-physical layout of a multiboot boot (docs/multiboot.md). Everything
- * mini-kvm writes lies below MB_AREA_END; a kernel may not load there, nor
- * in [MB_LOW_RESERVED, 1 MiB): EBDA, VGA, BIOS area with the ACPI tables. */
-#define MB_GDT_ADDR      0x0500     /* = X86_GDT_ADDR: flat 32-bit GDT */
-#define MB_INFO_ADDR     0x1000     /* struct mb_info; EBX at entry */
-#define MB_MMAP_ADDR     0x1100     /* memory map entries */
-#define MB_MODS_ADDR     0x1200     /* module list, MB_MAX_MODULES x 16 bytes */
-#define MB_LOADER_NAME   0x1300     /* "mini-kvm" */
-#define MB_STRINGS_ADDR  0x1400     /* command line, then each module's string */
-#define MB_STRINGS_END   0x8000
-#define MB_STACK_TOP     0x9000     /* ESP at entry: 4 KiB (the spec leaves ESP open) */
-#define MB_AREA_END      0x9000
-#define MB_LOW_RESERVED  0x9FC00
-#define MB_HIGH_START    0x100000
-
+/* Guest-physical layout of a multiboot boot: MB_* in layout.h. */
 #define MB_MAX_MODULES   8
 #define MB_MAX_SEGMENTS  16
 
