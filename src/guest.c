@@ -127,7 +127,7 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
         return -1;
     struct host_caps caps;
     hostcheck_probe(vm->kvm, &caps);
-    if (!caps.linux) {
+    if (!caps.run_linux) {
         errorf("%s: this host's KVM (%s) cannot run Linux (no 32-bit paging); %s",
                opt->kernel, caps.module, HOSTCHECK_LAB_HINT);
         return -1;

@@ -102,7 +102,7 @@ int hostcheck_probe(struct kvm_host *h, struct host_caps *caps)
     find_module(caps->module, sizeof(caps->module));
     caps->long_mode = probe_long_mode(h);
     caps->paging32 = probe_paging32(h);
-    caps->linux = caps->long_mode && caps->paging32 && h->irqchip;
+    caps->run_linux = caps->long_mode && caps->paging32 && h->irqchip;
     return 0;
 }
 
@@ -119,9 +119,9 @@ int hostcheck_report(struct kvm_host *h)
            "  Linux guests       %s\n",
            KVM_API_VERSION, c.module, h->max_vcpus, h->irqchip ? "yes" : "no",
            c.long_mode ? "yes" : "no", c.paging32 ? "yes" : "no",
-           c.linux ? "yes" : "no: this KVM cannot run 32-bit paging; " HOSTCHECK_LAB_HINT);
+           c.run_linux ? "yes" : "no: this KVM cannot run 32-bit paging; " HOSTCHECK_LAB_HINT);
     printf("can-run-32bit-paging: %s\ncan-run-linux: %s\n", c.paging32 ? "yes" : "no",
-           c.linux ? "yes" : "no");
+           c.run_linux ? "yes" : "no");
     return 0;
 }
 

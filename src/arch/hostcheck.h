@@ -11,7 +11,7 @@ struct vcpu;
 struct host_caps {
     bool long_mode;     /* a 64-bit guest ran an `out` */
     bool paging32;      /* a 32-bit guest with paging on read through a mapping */
-    bool linux;         /* everything a stock Linux kernel needs */
+    bool run_linux;     /* everything a stock Linux kernel needs */
     char module[32];    /* kvm_intel, kvm_amd, kvm_pvm... (informational) */
 };
 
