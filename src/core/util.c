@@ -26,9 +26,22 @@ void errorf(const char *fmt, ...)
     (void)w;
 }
 
+/* What a file that is not a regular one is, for the one error line. */
+static const char *not_regular(mode_t m)
+{
+    return S_ISDIR(m) ? "is a directory"
+         : S_ISFIFO(m) ? "is a FIFO, not a regular file"
+         : S_ISSOCK(m) ? "is a socket, not a regular file"
+         : S_ISCHR(m) ? "is a character device, not a regular file"
+         : S_ISBLK(m) ? "is a block device, not a regular file"
+         : "is not a regular file";
+}
+
 uint8_t *read_file(const char *path, const char *what, size_t max, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: open(2) of a FIFO with no writer would block forever
+     * before fstat could refuse it; on a regular file it changes nothing. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         errorf("%s: cannot open %s: %s", path, what, strerror(errno));
         return NULL;
@@ -39,8 +52,7 @@ uint8_t *read_file(const char *path, const char *what, size_t max, size_t *len)
         close(fd);
         return NULL;
     }
-    const char *bad = S_ISDIR(st.st_mode) ? "is a directory"
-                    : !S_ISREG(st.st_mode) ? "is not a regular file"
+    const char *bad = !S_ISREG(st.st_mode) ? not_regular(st.st_mode)
                     : st.st_size == 0 ? "is empty" : NULL;
     if (!bad && (uint64_t)st.st_size > max)
         bad = "is too large";

@@ -36,6 +36,17 @@ FILE_ERRORS = {     # name -> (command, a string the one error line must contain
     "missing-second": ("./mini-kvm hello.bin $FILES/nonexistent.bin", "nonexistent.bin"),
 }
 
+# A FIFO with no writer: open(2) without O_NONBLOCK would block forever (issue 12, defect 1).
+FIFO_ERRORS = {     # name -> arguments naming $FILES/NAME.fifo
+    "fifo-flat": "$FILES/fifo-flat.fifo",
+    "fifo-long": "--mode long $FILES/fifo-long.fifo",
+    "fifo-kernel": "-k $FILES/fifo-kernel.fifo",
+    "fifo-module": "-k mbtest.elf -i $FILES/fifo-module.fifo",
+    "fifo-disk": "--disk $FILES/fifo-disk.fifo -k os.elf",
+    "fifo-ide": "--ide $FILES/fifo-ide.fifo",
+}
+FIFO_BOUND = 5
+
 CLI_ERRORS = {      # name -> (arguments, a string the one error line must contain)
     "mem-suffix": ("-m 12X hello.bin", "12X"),
     "mem-long-option": ("--mem=12X hello.bin", "12X"),
@@ -57,6 +68,8 @@ CLI_ERRORS = {      # name -> (arguments, a string the one error line must conta
 COMMANDS = {
     **{k: Cmd(c, timeout=T) for k, (c, _) in FILE_ERRORS.items()},
     **{k: Cmd("./mini-kvm " + a, timeout=T) for k, (a, _) in CLI_ERRORS.items()},
+    **{k: Cmd(f"mkfifo $FILES/{k}.fifo && ./mini-kvm {a}", timeout=FIFO_BOUND)
+       for k, a in FIFO_ERRORS.items()},
     "badwrite": Cmd("./mini-kvm badwrite.bin", timeout=T),
     "badwrite-with-others": Cmd("./mini-kvm counter.bin badwrite.bin fib.bin", timeout=T),
     "max-guests": Cmd("./mini-kvm " + guests(64), timeout=60),
@@ -76,6 +89,14 @@ def test_bad_file_is_one_clear_line(results, name):
     r = results[name]
     one_line(r, 1, FILE_ERRORS[name][1])
     assert "Hello" not in r.out, r      # no guest ran
+
+
+@pytest.mark.parametrize("name", sorted(FIFO_ERRORS))
+def test_fifo_is_refused_without_blocking(results, name):
+    r = results[name]
+    one_line(r, 1, f"{name}.fifo")
+    assert "not a regular file" in r.err, r
+    assert r.seconds < FIFO_BOUND, r
 
 
 @pytest.mark.parametrize("name", sorted(CLI_ERRORS))
