@@ -7,6 +7,14 @@
 #include <elf.h>
 #include <string.h>
 
+#define ELF_MAX_SEGMENTS 32     /* bounds the overlap check (ours have 2-3) */
+
+/* Guest-physical ranges already loaded: a later PT_LOAD must not overwrite
+ * an earlier one (which one wins would be an accident of header order). */
+struct loaded {
+    struct { uint64_t start, end; } seg[ELF_MAX_SEGMENTS];
+    int n;
+};
 
 bool elf_is_elf(const uint8_t *img, size_t len)
 {
@@ -32,8 +40,28 @@ static const char *check_header(const Elf64_Ehdr *h, size_t len)
     return NULL;
 }
 
+/* Record [start, end) (inside RAM: no overflow), or -1 after one line. */
+static int claim_range(struct loaded *l, uint64_t start, uint64_t end, const char *path)
+{
+    for (int i = 0; i < l->n; i++) {
+        if (start < l->seg[i].end && l->seg[i].start < end) {
+            errorf("%s: segments 0x%llx-0x%llx and 0x%llx-0x%llx overlap", path,
+                   (unsigned long long)l->seg[i].start, (unsigned long long)l->seg[i].end,
+                   (unsigned long long)start, (unsigned long long)end);
+            return -1;
+        }
+    }
+    if (l->n == ELF_MAX_SEGMENTS) {
+        errorf("%s: more than %d loadable segments", path, ELF_MAX_SEGMENTS);
+        return -1;
+    }
+    l->seg[l->n].start = start;
+    l->seg[l->n++].end = end;
+    return 0;
+}
+
 static int load_segment(struct vm *vm, const Elf64_Phdr *p, const uint8_t *img,
-                        size_t len, const char *path)
+                        size_t len, const char *path, struct loaded *l)
 {
     if (p->p_offset > len || p->p_filesz > len - p->p_offset) {
         errorf("%s: segment at offset 0x%llx lies outside the file (truncated?)", path,
@@ -55,6 +83,8 @@ static int load_segment(struct vm *vm, const Elf64_Phdr *p, const uint8_t *img,
                (unsigned long long)p->p_paddr, (unsigned long long)p->p_memsz);
         return -1;
     }
+    if (claim_range(l, p->p_paddr, p->p_paddr + p->p_memsz, path))
+        return -1;
     memcpy(dst, img + p->p_offset, p->p_filesz);
     memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz);
     return 0;
@@ -73,16 +103,16 @@ int elf_load(struct vm *vm, const uint8_t *img, size_t len, const char *path,
         errorf("%s: %s", path, bad);
         return -1;
     }
-    int loaded = 0;
+    struct loaded l = { .n = 0 };
     for (unsigned i = 0; i < h.e_phnum; i++) {
         Elf64_Phdr p;
         memcpy(&p, img + h.e_phoff + (size_t)i * sizeof(p), sizeof(p));
         if (p.p_type != PT_LOAD || p.p_memsz == 0)
             continue;
-        if (load_segment(vm, &p, img, len, path))
+        if (load_segment(vm, &p, img, len, path, &l))
             return -1;
-        loaded++;
     }
+    int loaded = l.n;
     if (!loaded || !guest_ptr(&vm->mem, h.e_entry, 1) || h.e_entry < BOOT_AREA_END) {
         errorf("%s: %s", path, loaded ? "entry point outside guest RAM" : "no loadable segment");
         return -1;
