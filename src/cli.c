@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)     /* the device limit, spelled where it is defined */
+
 const char cli_usage[] =
 "usage: mini-kvm [options] GUEST.bin [GUEST.bin ...]\n"
 "       mini-kvm [options] -k KERNEL [-i INITRD] [-p CMDLINE] [--disk IMG]\n"
@@ -28,7 +31,8 @@ const char cli_usage[] =
 "                        multiboot kernel a module: repeat -i for up to 8\n"
 "  -p, --cmdline STR     kernel command line (e.g. \"console=ttyS0\")\n"
 "  -c, --cpus N          number of vCPUs, 1-64 (default 1)\n"
-"      --disk FILE       raw disk image as a virtio-blk device (up to 4)\n"
+"      --disk FILE       raw disk image as a virtio-blk device (repeatable;\n"
+"                        at most " STR(VIRTIO_MMIO_MAX) " virtio devices in all)\n"
 "\n"
 "Disks like a PC (legacy IDE, see docs/legacy-pc.md):\n"
 "      --ide FILE[,ro]   raw disk image on the primary IDE channel: the first\n"
@@ -141,7 +145,8 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
         break;
     case OPT_DISK:
         if (o->ndisks == CLI_MAX_DISKS)
-            FAIL("--disk '%s': at most %d disks", arg, CLI_MAX_DISKS);
+            FAIL("--disk '%s': too many virtio devices (at most %d in all)", arg,
+                 VIRTIO_MMIO_MAX);
         o->disks[o->ndisks++] = arg;
         break;
     case OPT_IDE:

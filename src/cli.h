@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/layout.h"
+
 enum guest_mode { MODE_REAL, MODE_LONG };
 
 #define CLI_MAX_GUESTS 64
-#define CLI_MAX_DISKS 4
+#define CLI_MAX_DISKS VIRTIO_MMIO_MAX   /* the virtio slots (arch/layout.h) */
 #define CLI_MAX_CPUS 64
 #define CLI_MAX_MODULES 8        /* -i: multiboot modules (Linux: one initrd) */
 #define CLI_MAX_IDE 2           /* primary channel: master, then slave */

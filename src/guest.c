@@ -1,6 +1,7 @@
 /* guest.c - build one guest's VM: RAM, loader, entry state, devices. The
  * teaching guests get a bare machine; kernels get the PC platform. */
 #include "guest.h"
+#include "arch/acpi.h"
 #include "arch/x86.h"
 #include "core/kvm.h"
 #include "core/util.h"
@@ -90,10 +91,11 @@ static int setup_elf(struct guest *g, const struct options *opt, const uint8_t *
     if (guest_read(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi)))
         return -1;
     bi.ncpus = (uint32_t)vm->ncpus;
-    bi.nvirtio = (uint32_t)p.nvirtio;
-    for (int i = 0; i < p.nvirtio; i++) {
-        bi.virtio[i].base = p.virtio[i].base;
-        bi.virtio[i].gsi = p.virtio[i].gsi;
+    bi.nvirtio = (uint32_t)vm->virtio.n;
+    for (int i = 0; i < vm->virtio.n; i++) {
+        bi.virtio[i].base = vm->virtio.slot[i].base;
+        bi.virtio[i].gsi = vm->virtio.slot[i].gsi;
+        bi.virtio[i].device_id = vm->virtio.slot[i].device_id;
     }
     if (opt->cmdline) {
         size_t n = strlen(opt->cmdline) + 1;
@@ -134,7 +136,7 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
     }
     struct platform p;
     if (x86_build_long_mode_tables(vm) || platform_create(vm, opt, &p) ||
-        acpi_setup(vm, vm->ncpus, p.virtio, p.nvirtio))
+        acpi_setup(vm, vm->ncpus))
         return -1;
     g->vga = p.vga;
     return 0;
@@ -163,7 +165,7 @@ static int setup_multiboot(struct guest *g, const struct options *opt, const uin
     for (int i = 0; i < opt->nmodules; i++)
         free(data[i]);
     struct platform p;
-    if (r || platform_create(vm, opt, &p) || acpi_setup(vm, vm->ncpus, p.virtio, p.nvirtio))
+    if (r || platform_create(vm, opt, &p) || acpi_setup(vm, vm->ncpus))
         return -1;
     return 0;
 }
@@ -235,7 +237,7 @@ int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options
     struct platform p;
     struct boot_entry e;
     if (create_vm(g, kvm, opt, mem, path, 0, con) || platform_create(vm, opt, &p) ||
-        acpi_setup(vm, vm->ncpus, p.virtio, p.nvirtio) || bootsector_load(vm, path, &e))
+        acpi_setup(vm, vm->ncpus) || bootsector_load(vm, path, &e))
         return -1;
     g->vga = p.vga;
     return enter(vm->cpus[0], &e);

@@ -120,6 +120,7 @@ static int run_all(struct guest *g, int n, const struct options *opt)
             for (int c = 0; c < g[i].vm.ncpus; c++)
                 stats_merge(&all, &g[i].vm.cpus[c]->stats);
             stats_print(&all, g[i].name);
+            virtio_table_print(&g[i].vm.virtio, g[i].name);
         }
         print_memory(g, n);
     }

@@ -18,7 +18,6 @@
 #include "devices/serial.h"
 #include "devices/vga.h"
 #include "devices/virtio_blk.h"
-#include "devices/virtio_mmio.h"
 
 #include <string.h>
 
@@ -71,14 +70,10 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
         if (ide_create(vm, d, opt->nide))
             return -1;
     }
-    for (int i = 0; i < opt->ndisks; i++) {
-        if (virtio_blk_create(vm, opt->disks[i], i))
+    /* virtio devices take slots of vm->virtio in this order: disks first,
+     * so their places do not depend on the other options. */
+    for (int i = 0; i < opt->ndisks; i++)
+        if (virtio_blk_create(vm, opt->disks[i]))
             return -1;
-        p->virtio[p->nvirtio++] = (struct acpi_virtio){
-            .base = VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_STRIDE,
-            .size = VIRTIO_MMIO_SIZE,
-            .gsi = VIRTIO_MMIO_GSI + (uint32_t)i,
-        };
-    }
     return 0;
 }

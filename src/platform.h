@@ -1,17 +1,14 @@
 /* platform.h - the PC platform every kernel and disk-boot guest gets: irqchip,
- * PIT, vCPUs, UART, RTC, i8042, PM, CGA, port 0x92, BDA, MP tables, disks. */
+ * PIT, vCPUs, UART, RTC, i8042, PM, CGA, port 0x92, BDA, MP tables, disks;
+ * the virtio devices are recorded in vm->virtio. */
 #ifndef MINI_KVM_PLATFORM_H
 #define MINI_KVM_PLATFORM_H
-
-#include "arch/acpi.h"
 
 struct vm;
 struct vga;
 struct options;
 
 struct platform {
-    int nvirtio;
-    struct acpi_virtio virtio[4];
     struct vga *vga;            /* the CRTC, for the screen dump */
 };
 

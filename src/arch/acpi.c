@@ -149,7 +149,7 @@ static void aml_s5(struct aml *a)
 
 /* ResourceTemplate { Memory32Fixed(ReadWrite, base, size)
  *                    Interrupt(ResourceConsumer, Level, ActiveHigh, Exclusive) {gsi} } */
-static void aml_virtio_crs(struct aml *a, const struct acpi_virtio *d)
+static void aml_virtio_crs(struct aml *a, const struct virtio_slot *d)
 {
     uint8_t r[23];
     r[0] = 0x86;                    /* Memory32Fixed, large item */
@@ -174,7 +174,7 @@ static void aml_virtio_crs(struct aml *a, const struct acpi_virtio *d)
 }
 
 /* Device(VRnn) { Name(_HID, "LNRO0005") Name(_UID, n) Name(_CRS, ...) } */
-static void aml_virtio(struct aml *a, int i, const struct acpi_virtio *d)
+static void aml_virtio(struct aml *a, int i, const struct virtio_slot *d)
 {
     char name[5];
     snprintf(name, sizeof(name), "VR%02X", (unsigned)i & 0xFF);
@@ -236,17 +236,17 @@ _Static_assert(ACPI_WORST_CASE < ACPI_AREA_END - ACPI_AREA_START, "ACPI area too
 
 static uint8_t *at(struct area *ar, uint32_t gpa) { return ar->base + (gpa - ACPI_AREA_START); }
 
-static uint32_t build_dsdt(struct area *ar, const struct acpi_virtio *devs, int ndevs)
+static uint32_t build_dsdt(struct area *ar, const struct virtio_table *vt)
 {
     uint8_t buf[DSDT_MAX];
     struct aml a = { buf, HDR_LEN, sizeof(buf), false };
     aml_s5(&a);
-    if (ndevs > 0) {
+    if (vt->n > 0) {
         aml_byte(&a, AML_SCOPE);
         size_t scope = aml_open(&a);
         aml_name(&a, "\\_SB_");
-        for (int i = 0; i < ndevs; i++)
-            aml_virtio(&a, i, &devs[i]);
+        for (int i = 0; i < vt->n && i < VIRTIO_MMIO_MAX; i++)
+            aml_virtio(&a, i, &vt->slot[i]);
         aml_close(&a, scope);
     }
     if (a.overflow)
@@ -371,7 +371,7 @@ static void build_roots(struct area *ar, const uint32_t *tables, int n)
     p[32] = (uint8_t)(0x100 - acpi_checksum(p, RSDP_LEN));
 }
 
-int acpi_setup(struct vm *vm, int ncpus, const struct acpi_virtio *devs, int ndevs)
+int acpi_setup(struct vm *vm, int ncpus)
 {
     uint64_t len = ACPI_AREA_END - ACPI_AREA_START;
     struct area ar = { guest_ptr(&vm->mem, ACPI_AREA_START, len), 0 };
@@ -379,15 +379,14 @@ int acpi_setup(struct vm *vm, int ncpus, const struct acpi_virtio *devs, int nde
         errorf("%s: ACPI tables need at least 1 MiB of guest RAM", vm->name);
         return -1;
     }
-    if (ncpus < 1 || ncpus > 255 || ndevs < 0 || ndevs > ACPI_MAX_VIRTIO || (ndevs && !devs)) {
-        errorf("%s: ACPI: unsupported configuration (%d CPUs, %d virtio devices)",
-               vm->name, ncpus, ndevs);
+    if (ncpus < 1 || ncpus > 255) {
+        errorf("%s: ACPI: unsupported configuration (%d CPUs)", vm->name, ncpus);
         return -1;
     }
     memset(ar.base, 0, len);
     area_alloc(&ar, RSDP_LEN, 16);  /* the RSDP, written last */
     uint32_t facs = build_facs(&ar);
-    uint32_t dsdt = build_dsdt(&ar, devs, ndevs);
+    uint32_t dsdt = build_dsdt(&ar, &vm->virtio);
     uint32_t tables[2] = { 0, 0 };
     if (dsdt) {
         tables[0] = build_fadt(&ar, facs, dsdt);

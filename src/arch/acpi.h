@@ -15,20 +15,12 @@ struct vm;
  * boot_params.acpi_rsdp_addr). */
 #define ACPI_RSDP_ADDR  ACPI_AREA_START
 
-#define ACPI_MAX_VIRTIO 16
-
-/* A virtio-mmio device for the DSDT: _HID "LNRO0005" with Memory32Fixed
- * (base, size) and one level-triggered, active-high interrupt (gsi). */
-struct acpi_virtio {
-    uint64_t base;
-    uint32_t size;
-    uint32_t gsi;
-};
-
 /* Write every table into guest RAM at ACPI_AREA_START. ncpus LAPIC entries
- * (APIC id = vCPU index). Returns 0, or -1 after printing a reason (RAM
- * smaller than 1 MiB, too many CPUs or devices). */
-int acpi_setup(struct vm *vm, int ncpus, const struct acpi_virtio *devs, int ndevs);
+ * (APIC id = vCPU index); the DSDT has one device per entry of the VM's
+ * virtio table (vm->virtio): _HID "LNRO0005" with Memory32Fixed (base, size)
+ * and one level-triggered, active-high interrupt (gsi). Returns 0, or -1
+ * after printing a reason (RAM smaller than 1 MiB, too many CPUs). */
+int acpi_setup(struct vm *vm, int ncpus);
 
 /* Sum of len bytes (a valid table sums to 0). For tests. */
 uint8_t acpi_checksum(const uint8_t *p, uint64_t len);

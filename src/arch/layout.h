@@ -101,13 +101,17 @@
 #define MEM_HOLE_START    0xC0000000ULL
 #define MEM_HOLE_END      0x100000000ULL
 
-/* virtio-mmio (virtio_mmio.c): device i at BASE + i*STRIDE, GSI 16+i (the
- * IOAPIC pins above the ISA IRQs), at the start of the MMIO hole. */
+/* virtio-mmio devices (core/virtio_table.c places them in creation order):
+ * slot i has its registers at VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE
+ * (VIRTIO_MMIO_SIZE bytes, at the start of the MMIO hole) and the
+ * level-triggered GSI VIRTIO_MMIO_GSI + i (the IOAPIC pins above the ISA
+ * IRQs). KVM's IOAPIC has 24 pins, so GSIs 16..23 give the device limit:
+ * VIRTIO_MMIO_MAX, written only here. */
 #define VIRTIO_MMIO_BASE   0xD0000000ULL
 #define VIRTIO_MMIO_STRIDE 0x1000
 #define VIRTIO_MMIO_SIZE   0x200
 #define VIRTIO_MMIO_GSI    16
-#define VIRTIO_MMIO_MAX    4
+#define VIRTIO_MMIO_MAX    8
 
 /* The in-kernel IOAPIC and LAPIC at their architectural defaults (KVM's
  * too), named in the MADT and the MP table. */

@@ -5,6 +5,7 @@
 
 #include "bus.h"
 #include "mem.h"
+#include "virtio_table.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,6 +36,7 @@ struct vm {
     bool trace;                 /* --trace: print every exit */
     struct console_port *con;   /* this guest's console (output, input) */
     struct gdbstub *gdb;        /* --gdb: the debugger stub, or NULL */
+    struct virtio_table virtio; /* where each virtio-mmio device sits */
 
     atomic_bool stopping;       /* set once; every vCPU leaves its loop */
     int exit_status;            /* meaningful once stopping */

@@ -161,12 +161,8 @@ static void blk_release(void *p)
     free(b);
 }
 
-int virtio_blk_create(struct vm *vm, const char *path, int index)
+int virtio_blk_create(struct vm *vm, const char *path)
 {
-    if (index < 0 || index >= VIRTIO_MMIO_MAX) {
-        errorf("%s: too many virtio devices (at most %d)", path, VIRTIO_MMIO_MAX);
-        return -1;
-    }
     struct virtio_blk *b = xcalloc(1, sizeof(*b));
     if (image_open(path, false, &b->img))
         goto fail;
@@ -182,9 +178,11 @@ int virtio_blk_create(struct vm *vm, const char *path, int index)
         .config_read = blk_config_read,
         .notify = blk_notify,
     };
-    if (!virtio_mmio_create(vm, VIRTIO_MMIO_SLOT_BASE(index), VIRTIO_MMIO_SLOT_GSI(index),
-                            &b->ops, b))
+    struct virtio_mmio *t = virtio_mmio_create(vm, &b->ops, b, path);
+    if (!t)
         goto fail;
+    snprintf(virtio_mmio_slot(t)->detail, sizeof(virtio_mmio_slot(t)->detail), "%s%s",
+             path, b->img.ro ? " (read-only)" : "");
     vm_own_fn(vm, b, blk_release);
     return 0;
 fail:

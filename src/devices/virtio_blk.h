@@ -5,8 +5,6 @@
 
 struct vm;
 
-#define VIRTIO_ID_BLOCK 2
-
 /* Feature bits. */
 #define VIRTIO_BLK_F_SEG_MAX 2
 #define VIRTIO_BLK_F_RO      5
@@ -27,10 +25,9 @@ struct vm;
 
 /* Open `path` (read-write, or read-only when the file or its file system
  * is: the guest then sees VIRTIO_BLK_F_RO) and attach it as virtio-mmio
- * device `index` (base VIRTIO_MMIO_SLOT_BASE(index), GSI
- * VIRTIO_MMIO_SLOT_GSI(index)). The image must be a regular file or block
+ * device in the VM's next virtio slot. The image must be a regular file or block
  * device whose size is a non-zero multiple of 512; it is locked (flock)
  * against a second user. Returns 0, or -1 after printing an error. */
-int virtio_blk_create(struct vm *vm, const char *path, int index);
+int virtio_blk_create(struct vm *vm, const char *path);
 
 #endif

@@ -19,6 +19,7 @@
 
 struct virtio_mmio {
     struct vm *vm;
+    struct virtio_slot *slot;       /* in vm->virtio: base, GSI */
     uint64_t base;
     unsigned gsi;
     const struct virtio_dev_ops *ops;
@@ -416,8 +417,8 @@ static enum io_result virtio_mmio_io(void *dev, struct io_req *r)
 
 /* ---- creation and helpers ---- */
 
-struct virtio_mmio *virtio_mmio_create(struct vm *vm, uint64_t base, unsigned gsi,
-                                       const struct virtio_dev_ops *ops, void *dev)
+struct virtio_mmio *virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops,
+                                       void *dev, const char *what)
 {
     if (ops->num_queues == 0 || ops->num_queues > VQ_MAX_QUEUES ||
         ops->queue_max == 0 || ops->queue_max > VQ_MAX_SIZE ||
@@ -425,10 +426,16 @@ struct virtio_mmio *virtio_mmio_create(struct vm *vm, uint64_t base, unsigned gs
         errorf("%s: %s: invalid device description", vm->name, ops->name);
         return NULL;
     }
+    struct virtio_slot *slot = virtio_table_add(&vm->virtio, vm->name, ops->device_id,
+                                                ops->name, what);
+    if (!slot)
+        return NULL;
+    uint64_t base = slot->base;
     struct virtio_mmio *t = xcalloc(1, sizeof(*t));
     t->vm = vm;
+    t->slot = slot;
     t->base = base;
-    t->gsi = gsi;
+    t->gsi = slot->gsi;
     t->ops = ops;
     t->dev = dev;
     snprintf(t->name, sizeof(t->name), "%s: %s@0x%llx", vm->name, ops->name,
@@ -440,10 +447,13 @@ struct virtio_mmio *virtio_mmio_create(struct vm *vm, uint64_t base, unsigned gs
                (unsigned long long)base, VIRTIO_MMIO_SIZE);
         pthread_mutex_destroy(&t->lock);
         free(t);
+        vm->virtio.n--;         /* the slot was the last one taken */
         return NULL;
     }
     return vm_own(vm, t);
 }
+
+struct virtio_slot *virtio_mmio_slot(struct virtio_mmio *t) { return t->slot; }
 
 void virtio_mmio_lock(struct virtio_mmio *t) { pthread_mutex_lock(&t->lock); }
 void virtio_mmio_unlock(struct virtio_mmio *t) { pthread_mutex_unlock(&t->lock); }

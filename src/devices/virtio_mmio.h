@@ -9,13 +9,13 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "core/virtio_table.h"
+
 struct vm;
 struct virtio_mmio;
 
-/* Placement (layout.h): device i at BASE + i*STRIDE, GSI 16+i. */
-#define VIRTIO_MMIO_SLOT_BASE(i) (VIRTIO_MMIO_BASE + (uint64_t)(i) * VIRTIO_MMIO_STRIDE)
-#define VIRTIO_MMIO_SLOT_GSI(i)  (VIRTIO_MMIO_GSI + (unsigned)(i))
-
+/* Placement: the VM's virtio table (core/virtio_table.h) gives each device
+ * its slot; the addresses and GSIs are in arch/layout.h. */
 #define VIRTIO_MMIO_MAGIC   0x74726976      /* "virt" */
 #define VIRTIO_MMIO_VERSION 2
 #define VIRTIO_MMIO_VENDOR  0x4D4B564D      /* "MKVM" */
@@ -98,10 +98,14 @@ struct virtio_dev_ops {
     void (*reset)(void *dev);
 };
 
-/* Register the device at [base, base+VIRTIO_MMIO_SIZE) on vm->mmio, owned by
+/* Place the device in the VM's next virtio slot (`what` names it in an
+ * error: a path, a TAP name) and register its registers on vm->mmio, owned by
  * the VM. Returns NULL after printing an error. */
-struct virtio_mmio *virtio_mmio_create(struct vm *vm, uint64_t base, unsigned gsi,
-                                       const struct virtio_dev_ops *ops, void *dev);
+struct virtio_mmio *virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops,
+                                       void *dev, const char *what);
+
+/* The device's slot, for its --stats detail (slot->detail). */
+struct virtio_slot *virtio_mmio_slot(struct virtio_mmio *t);
 
 /* ---- for device code, with the transport lock held (it is, inside
  * ops->notify; other threads take it with virtio_mmio_lock) ---- */

@@ -117,7 +117,7 @@ int elf_load(struct vm *vm, const uint8_t *img, size_t len, const char *path,
         errorf("%s: %s", path, loaded ? "entry point outside guest RAM" : "no loadable segment");
         return -1;
     }
-    struct mkvm_boot_info bi = { .magic = MKVM_BOOT_MAGIC, .version = 1,
+    struct mkvm_boot_info bi = { .magic = MKVM_BOOT_MAGIC, .version = MKVM_BOOT_VERSION,
                                  .ram_size = vm->mem.r[0].size, .ncpus = 1 };
     if (guest_write(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi)))
         return -1;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/layout.h"
+
 struct vm;
 
 struct boot_entry {
@@ -40,13 +42,18 @@ int bootsector_load(struct vm *vm, const char *path, struct boot_entry *e);
 /* ELF64 x86-64 executable: PT_LOAD segments at p_paddr, entry e_entry in
  * long mode, RDI = boot info at ELF_BOOT_INFO (docs/architecture.md). */
 #define MKVM_BOOT_MAGIC 0x4D4B564D  /* "MKVM" */
+#define MKVM_BOOT_VERSION 2
 struct mkvm_boot_info {
     uint32_t magic, version;
     uint64_t ram_size;      /* RAM bytes from GPA 0 (below the 3 GiB hole) */
     uint64_t cmdline;       /* GPA of a NUL-terminated string, or 0 */
     uint32_t ncpus, nvirtio;
-    struct { uint64_t base; uint32_t gsi, pad; } virtio[4];
+    /* Version 2: VIRTIO_MMIO_MAX entries (was 4) and the device ID in the
+     * word that was padding (0) in version 1; the layout is unchanged. */
+    struct { uint64_t base; uint32_t gsi, device_id; } virtio[VIRTIO_MMIO_MAX];
 };
+_Static_assert(ELF_BOOT_INFO + sizeof(struct mkvm_boot_info) <= ELF_CMDLINE,
+               "the boot info runs into the command line");
 bool elf_is_elf(const uint8_t *img, size_t len);
 int elf_load(struct vm *vm, const uint8_t *img, size_t len, const char *path,
              struct boot_entry *e);

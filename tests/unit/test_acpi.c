@@ -70,7 +70,7 @@ static const uint8_t *find(struct vm *vm, const char *sig)
 static void test_rsdp(void **state)
 {
     struct vm *vm = *state;
-    assert_int_equal(acpi_setup(vm, 1, NULL, 0), 0);
+    assert_int_equal(acpi_setup(vm, 1), 0);
     const uint8_t *p = guest_ptr(&vm->mem, ACPI_RSDP_ADDR, 36);
     assert_int_equal(ACPI_RSDP_ADDR % 16, 0);
     assert_true(ACPI_RSDP_ADDR >= 0xE0000 && ACPI_RSDP_ADDR < 0x100000);
@@ -84,7 +84,7 @@ static void test_rsdp(void **state)
 static void test_fadt(void **state)
 {
     struct vm *vm = *state;
-    assert_int_equal(acpi_setup(vm, 1, NULL, 0), 0);
+    assert_int_equal(acpi_setup(vm, 1), 0);
     const uint8_t *f = find(vm, "FACP");
     assert_int_equal(get32(f + 4), 276);
     assert_int_equal(f[8], 6);
@@ -116,7 +116,7 @@ static void test_fadt(void **state)
 static void test_madt(void **state)
 {
     struct vm *vm = *state;
-    assert_int_equal(acpi_setup(vm, 4, NULL, 0), 0);
+    assert_int_equal(acpi_setup(vm, 4), 0);
     const uint8_t *m = find(vm, "APIC");
     assert_int_equal(get32(m + 36), LAPIC_ADDR);
     uint32_t len = get32(m + 4);
@@ -183,7 +183,7 @@ static uint32_t pkglen(const uint8_t *p, unsigned *bytes)
 static void test_dsdt_s5(void **state)
 {
     struct vm *vm = *state;
-    assert_int_equal(acpi_setup(vm, 1, NULL, 0), 0);
+    assert_int_equal(acpi_setup(vm, 1), 0);
     uint32_t len;
     const uint8_t *d = dsdt(vm, &len);
     assert_int_equal(d[8], 2);                          /* 64-bit AML integers */
@@ -197,10 +197,12 @@ static void test_dsdt_s5(void **state)
 static void test_dsdt_virtio(void **state)
 {
     struct vm *vm = *state;
-    struct acpi_virtio devs[ACPI_MAX_VIRTIO];
-    for (int i = 0; i < ACPI_MAX_VIRTIO; i++)
-        devs[i] = (struct acpi_virtio){ 0xD0000000 + 0x1000ULL * i, 0x200, 16 + (uint32_t)i };
-    assert_int_equal(acpi_setup(vm, 2, devs, ACPI_MAX_VIRTIO), 0);
+    /* a full table of two device types, placed as virtio_mmio_create does */
+    for (int i = 0; i < VIRTIO_MMIO_MAX; i++)
+        assert_non_null(virtio_table_add(&vm->virtio, "t", i % 2 ? VIRTIO_ID_NET : VIRTIO_ID_BLOCK,
+                                         i % 2 ? "virtio-net" : "virtio-blk", "dev"));
+    const struct virtio_slot *devs = vm->virtio.slot;
+    assert_int_equal(acpi_setup(vm, 2), 0);
     uint32_t len;
     const uint8_t *d = dsdt(vm, &len);
     /* Scope(\_SB_) spans exactly to the end of the table (2-byte PkgLength) */
@@ -213,7 +215,7 @@ static void test_dsdt_virtio(void **state)
     assert_memory_equal(scope + 1 + k, "\\_SB_", 5);
     /* every device: Device(VRnn) with _HID, _UID and its resources */
     const uint8_t *p = scope + 1 + k + 5;
-    for (int i = 0; i < ACPI_MAX_VIRTIO; i++) {
+    for (int i = 0; i < VIRTIO_MMIO_MAX; i++) {
         char name[5];
         snprintf(name, sizeof(name), "VR%02X", i);
         assert_int_equal(p[0], 0x5B);
@@ -224,10 +226,12 @@ static void test_dsdt_virtio(void **state)
         size_t bl = dl - k - 4;
         assert_non_null(memfind(body, bl, "_HID\x0dLNRO0005", 14));
         uint8_t mem[12] = { 0x86, 9, 0, 1 };
+        assert_int_equal(devs[i].base, 0xD0000000 + 0x1000ULL * (unsigned)i);
         memcpy(mem + 4, &(uint32_t){ (uint32_t)devs[i].base }, 4);
         memcpy(mem + 8, &(uint32_t){ 0x200 }, 4);
         assert_non_null(memfind(body, bl, mem, sizeof(mem)));
         uint8_t irq[9] = { 0x89, 6, 0, 0x01, 1 };
+        assert_int_equal(devs[i].gsi, 16 + (unsigned)i);
         memcpy(irq + 5, &(uint32_t){ devs[i].gsi }, 4);
         assert_non_null(memfind(body, bl, irq, sizeof(irq)));
         assert_non_null(memfind(body, bl, "\x79\x00", 2));
@@ -239,15 +243,14 @@ static void test_dsdt_virtio(void **state)
 static void test_bad_configurations(void **state)
 {
     struct vm *vm = *state;
-    struct acpi_virtio devs[ACPI_MAX_VIRTIO + 1] = { 0 };
-    assert_int_equal(acpi_setup(vm, 0, NULL, 0), -1);
-    assert_int_equal(acpi_setup(vm, 256, NULL, 0), -1);
-    assert_int_equal(acpi_setup(vm, 1, devs, ACPI_MAX_VIRTIO + 1), -1);
-    assert_int_equal(acpi_setup(vm, 1, NULL, 1), -1);
-    assert_int_equal(acpi_setup(vm, 255, devs, ACPI_MAX_VIRTIO), 0);
+    assert_int_equal(acpi_setup(vm, 0), -1);
+    assert_int_equal(acpi_setup(vm, 256), -1);
+    for (int i = 0; i < VIRTIO_MMIO_MAX; i++)
+        assert_non_null(virtio_table_add(&vm->virtio, "t", VIRTIO_ID_BLOCK, "virtio-blk", "d"));
+    assert_int_equal(acpi_setup(vm, 255), 0);      /* the worst case fits */
     struct vm small = { .name = "small" };
     assert_int_equal(mem_init(&small.mem, 512 << 10), 0);
-    assert_int_equal(acpi_setup(&small, 1, NULL, 0), -1);
+    assert_int_equal(acpi_setup(&small, 1), -1);
     mem_free(&small.mem);
 }
 
@@ -258,8 +261,8 @@ static void test_dump_for_iasl(void **state)
     const char *dir = getenv("ACPI_DUMP");
     if (!dir)
         skip();
-    struct acpi_virtio dev = { 0xD0000000, 0x200, 16 };
-    assert_int_equal(acpi_setup(vm, 2, &dev, 1), 0);
+    assert_non_null(virtio_table_add(&vm->virtio, "t", VIRTIO_ID_BLOCK, "virtio-blk", "d"));
+    assert_int_equal(acpi_setup(vm, 2), 0);
     static const char *const sigs[] = { "FACP", "APIC", "XSDT" };
     for (int i = 0; i < 4; i++) {
         uint32_t len;

@@ -182,7 +182,7 @@ static void test_agrees_with_madt(void **state)
     struct vm *vm = *state;
     const int n = 3;
     assert_int_equal(mptable_setup(vm, n), 0);
-    assert_int_equal(acpi_setup(vm, n, NULL, 0), 0);   /* must not overwrite the MP tables */
+    assert_int_equal(acpi_setup(vm, n), 0);   /* must not overwrite the MP tables */
     struct mp_view v;
     walk(config(vm, search(vm, 0xF0000, 0x10000)), &v);
     const uint8_t *m = madt(vm);

@@ -85,7 +85,7 @@ static int setup(void **state)
 {
     setup_image(state);
     struct fixture *f = *state;
-    assert_int_equal(virtio_blk_create(&f->vm, f->path, 0), 0);
+    assert_int_equal(virtio_blk_create(&f->vm, f->path), 0);
     return 0;
 }
 
@@ -462,7 +462,7 @@ static void test_read_only_image(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(chmod(f->path, 0444), 0);
-    assert_int_equal(virtio_blk_create(&f->vm, f->path, 0), 0);
+    assert_int_equal(virtio_blk_create(&f->vm, f->path), 0);
     wr32(f, VMMIO_DEV_FEATURES_SEL, 0);
     assert_true(rd32(f, VMMIO_DEV_FEATURES) & (1u << VIRTIO_BLK_F_RO));
     driver_init(f);
@@ -473,13 +473,12 @@ static void test_read_only_image(void **state)
 }
 
 /* Run virtio_blk_create on a bad image and return its stderr line. */
-static char *create_error(struct fixture *f, const char *path, int index, char *buf,
-                          size_t n)
+static char *create_error(struct fixture *f, const char *path, char *buf, size_t n)
 {
     FILE *tmp = tmpfile();
     int saved = dup(2);
     dup2(fileno(tmp), 2);
-    int r = virtio_blk_create(&f->vm, path, index);
+    int r = virtio_blk_create(&f->vm, path);
     dup2(saved, 2);
     close(saved);
     assert_int_equal(r, -1);
@@ -497,25 +496,29 @@ static void test_bad_images(void **state)
     write_image(f->path, 1000);
     snprintf(want, sizeof(want),
              "mini-kvm: %s: disk image size 1000 is not a multiple of 512\n", f->path);
-    assert_string_equal(create_error(f, f->path, 0, msg, sizeof(msg)), want);
+    assert_string_equal(create_error(f, f->path, msg, sizeof(msg)), want);
     write_image(f->path, 0);
     snprintf(want, sizeof(want), "mini-kvm: %s: disk image is empty\n", f->path);
-    assert_string_equal(create_error(f, f->path, 0, msg, sizeof(msg)), want);
+    assert_string_equal(create_error(f, f->path, msg, sizeof(msg)), want);
     write_image(f->path, 512);
-    assert_non_null(strstr(create_error(f, f->path, VIRTIO_MMIO_MAX, msg, sizeof(msg)),
-                           "at most"));
-    assert_non_null(strstr(create_error(f, "/tmp", 0, msg, sizeof(msg)), "is a directory"));
-    assert_non_null(strstr(create_error(f, "/nonexistent/disk.img", 0, msg, sizeof(msg)),
+    f->vm.virtio.n = VIRTIO_MMIO_MAX;          /* every slot taken */
+    snprintf(want, sizeof(want), "mini-kvm: test: %s: too many virtio devices (at most %d "
+             "in all: disks, NICs, rng, vsock)\n", f->path, VIRTIO_MMIO_MAX);
+    assert_string_equal(create_error(f, f->path, msg, sizeof(msg)), want);
+    f->vm.virtio.n = 0;
+    assert_non_null(strstr(create_error(f, "/tmp", msg, sizeof(msg)), "is a directory"));
+    assert_non_null(strstr(create_error(f, "/nonexistent/disk.img", msg, sizeof(msg)),
                            "No such file"));
     assert_int_equal(f->vm.mmio.nr, 0);        /* nothing registered */
     assert_int_equal(f->vm.nowned, 0);
+    assert_int_equal(f->vm.virtio.n, 0);       /* no slot taken */
 }
 
 static void test_image_locked(void **state)
 {
     struct fixture *f = *state;
     char msg[512];
-    assert_non_null(strstr(create_error(f, f->path, 1, msg, sizeof(msg)), "in use"));
+    assert_non_null(strstr(create_error(f, f->path, msg, sizeof(msg)), "in use"));
 }
 
 int main(void)
