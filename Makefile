@@ -21,6 +21,9 @@ LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 # Teaching guests: guests/real/NAME.S -> NAME.bin (16-bit, loaded at 0x10000
 # with CS=0x1000, so linked at 0); guests/long/NAME.S -> NAME.bin (64-bit,
 # linked at 0x100000). The .bin files land in the repo root.
+# Every assembler guest sees the host/guest ABI (hypercall port and numbers)
+# from its one definition, src/abi/mkvm_abi.h (C guests #include it).
+GUEST_ABI   := -include src/abi/mkvm_abi.h
 REAL_GUESTS := $(patsubst guests/real/%.S,%.bin,$(wildcard guests/real/*.S))
 LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
 # The multiboot test kernel (guests/multiboot/): mbtest.elf (ELF32) and
@@ -74,12 +77,12 @@ $(BUILD)/src/%.o: src/%.S
 
 $(REAL_GUESTS): %.bin: guests/real/%.S $(wildcard guests/real/*.inc)
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m32 -c -Iguests/real -o $(BUILD)/guests/$*.o $<
+	$(CC) -m32 $(GUEST_ABI) -c -Iguests/real -o $(BUILD)/guests/$*.o $<
 	ld -m elf_i386 -Ttext 0 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 $(LONG_GUESTS): %.bin: guests/long/%.S $(wildcard guests/long/*.inc)
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m64 -c -Iguests/long -o $(BUILD)/guests/$*.o $<
+	$(CC) -m64 $(GUEST_ABI) -c -Iguests/long -o $(BUILD)/guests/$*.o $<
 	ld -m elf_x86_64 -Ttext 0x100000 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 mbtest.elf: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
@@ -96,7 +99,7 @@ mbtest-aout.bin: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
 
 $(BUILD)/guests/pc/%.S.o: guests/pc/%.S
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -c -o $@ $<
+	$(CC) -m32 $(GUEST_ABI) -c -o $@ $<
 
 $(BUILD)/guests/pc/%.c.o: guests/pc/%.c guests/pc/pc.h
 	@mkdir -p $(dir $@)
@@ -112,7 +115,7 @@ pc-test-paging.img: pc-test.img
 
 $(BOOT_GUESTS): %.img: guests/boot/%.S guests/boot/com1.inc
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m32 -c -Iguests/boot -o $(BUILD)/guests/$*.o $<
+	$(CC) -m32 $(GUEST_ABI) -c -Iguests/boot -o $(BUILD)/guests/$*.o $<
 	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
@@ -165,6 +168,9 @@ run: setup-run
 clean:
 	rm -rf $(BUILD) build-asan mini-kvm mini-kvm-asan $(GUESTS) $(PC_IMGS)
 	@if [ -f os/Makefile ]; then $(MAKE) -C os clean; fi
+
+# Guests follow a change of the ABI header.
+$(REAL_GUESTS) $(LONG_GUESTS) $(BOOT_GUESTS) $(PC_OBJS): src/abi/mkvm_abi.h
 
 .PHONY: all os unit clang-check check run clean setup-check setup-run fuzz FORCE
 FORCE:

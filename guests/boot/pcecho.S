@@ -42,7 +42,7 @@ _start:
     mov $160, %di
     jmp 5b
 6:  mov $0, %al             # EXIT through the hypercall port
-    mov $0x500, %dx
+    mov $HC_PORT, %dx
     out %al, (%dx)
     hlt
 

@@ -36,7 +36,7 @@ _start:
     mov $'\n', %al
     call putc
     mov $0, %al             # EXIT through the hypercall port
-    mov $0x500, %dx
+    mov $HC_PORT, %dx
     out %al, (%dx)
     hlt
 

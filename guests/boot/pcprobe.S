@@ -122,7 +122,7 @@ _start:
     jmp 7b
 8:  mov $7, %bl             # EXIT_CODE 7 through the hypercall port
     mov $3, %al
-    mov $0x500, %dx
+    mov $HC_PORT, %dx
     out %al, (%dx)
     hlt
 

@@ -11,8 +11,6 @@
 # is wrong, found in 32-bit code), so a test never hangs here.
 
     .set COM1,       0x3F8
-    .set HC_PORT,    0x500      # mini-kvm hypercall port (docs/hypercalls.md)
-    .set HC_EXIT_CODE, 0x03
     .set IDE_STATUS, 0x1F7
     .set ST_BSY,     0x80
     .set ST_DRQ,     0x08

@@ -1,10 +1,9 @@
 /* lib.c - the kernel's small library: polled COM1 output (as xv6's uartputc),
  * a printf with %d %u %x %s %c and widths, mem* for gcc, and the exit. */
 #include "pc.h"
+#include "../../src/abi/mkvm_abi.h"   /* the exit hypercall */
 
 #define COM1 0x3F8
-#define HC_PORT 0x500
-#define HC_EXIT_CODE 0x03
 
 static int nfails;
 static const char *failed[16];      /* the steps that failed, once each */
@@ -117,7 +116,7 @@ void finish(void)
 
 void exit_guest(int status)
 {
-    __asm__ volatile("outb %%al, %%dx" : : "a"(HC_EXIT_CODE), "b"(status), "d"(HC_PORT));
+    __asm__ volatile("outb %%al, %%dx" : : "a"(MKVM_HC_EXIT_CODE), "b"(status), "d"(MKVM_HC_PORT));
     for (;;)
         __asm__ volatile("cli; hlt");
 }

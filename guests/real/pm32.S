@@ -15,9 +15,6 @@
     .set PT,       BASE + 0xE000
     .set STACK,    BASE + 0xFFF0
     .set ALIAS,    0x400000     # virtual 4 MiB = physical 0 (PSE page)
-    .set HC_PORT,  0x500
-    .set HC_PUTCHAR,   0x01
-    .set HC_EXIT_CODE, 0x03
 
     .code16
     .text

@@ -1,6 +1,7 @@
 /* console.c - the COM1 16550 UART: polled output, interrupt-driven input
  * into a ring buffer, kprintf, panic and the hypercall that ends the VM. */
 #include "kernel.h"
+#include "../../src/abi/mkvm_abi.h"   /* the exit hypercall */
 
 #define COM1 0x3F8
 enum { RBR = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5 };
@@ -90,7 +91,7 @@ void kprintf(const char *fmt, ...)
  * status BL. This is how the OS powers off, and how a panic reports. */
 void hcall_exit(int status)
 {
-    asm volatile("outb %%al, %%dx" : : "a"(3), "b"(status), "d"(0x500));
+    asm volatile("outb %%al, %%dx" : : "a"(MKVM_HC_EXIT_CODE), "b"(status), "d"(MKVM_HC_PORT));
     for (;;)
         asm volatile("cli; hlt");
 }

@@ -2,24 +2,18 @@
  * the kernel in order, start the shell and become the scheduler. */
 #include "kernel.h"
 
-/* docs/architecture.md: mini-kvm leaves this at GPA 0x7000, RDI points to it. */
-struct mkvm_boot_info {
-    uint32_t magic, version;
-    uint64_t ram_size, cmdline;
-    uint32_t ncpus, nvirtio;
-    struct { uint64_t base; uint32_t gsi, pad; } virtio[4];
-};
-#define MKVM_MAGIC 0x4D4B564D
+/* mini-kvm leaves struct mkvm_boot_info at GPA 0x7000, RDI points to it. */
+#include "../../src/abi/mkvm_abi.h"
 
 void kmain(struct mkvm_boot_info *bi)
 {
     uart_init();
     kprintf("\nmini-os: booting\n");
-    if (bi->magic != MKVM_MAGIC)
+    if (bi->magic != MKVM_BOOT_MAGIC)
         panic("no mini-kvm boot info at %p", (void *)bi);
     /* Copy what we need: page 0x7000 is ordinary RAM from now on. */
-    uint64_t ram = bi->ram_size, bases[4];
-    int nvirtio = bi->nvirtio < 4 ? (int)bi->nvirtio : 4;
+    uint64_t ram = bi->ram_size, bases[MKVM_BOOT_MAX_VIRTIO];
+    int nvirtio = bi->nvirtio < MKVM_BOOT_MAX_VIRTIO ? (int)bi->nvirtio : MKVM_BOOT_MAX_VIRTIO;
     for (int i = 0; i < nvirtio; i++)
         bases[i] = bi->virtio[i].base;
     kprintf("mini-os: %lu MiB RAM, %u CPU(s) (we use one), %d virtio device(s)\n",

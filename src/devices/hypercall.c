@@ -141,26 +141,26 @@ static enum io_result hc_with_regs(struct vcpu *c, unsigned func)
 {
     struct kvm_regs *r = vcpu_regs(c);
     struct hc_mode m;
-    bool need_mode = func == HC_WRITE || func == HC_READLINE || func == HC_VERSION;
+    bool need_mode = func == MKVM_HC_WRITE || func == MKVM_HC_READLINE || func == MKVM_HC_VERSION;
     if (!r || (need_mode && !guest_mode(c, &m))) {
         vm_stop(c->vm, VM_EXIT_FAULT);
         return IO_STOP;
     }
     switch (func) {
-    case HC_EXIT_CODE:
+    case MKVM_HC_EXIT_CODE:
         vm_stop(c->vm, (int)(r->rbx & 0xFF));
         return IO_STOP;
-    case HC_PUTCHAR: {
+    case MKVM_HC_PUTCHAR: {
         uint8_t ch = (uint8_t)r->rbx;
         console_write(c->vm->con, &ch, 1);
         return IO_OK;
     }
-    case HC_WRITE:
+    case MKVM_HC_WRITE:
         return hc_write(c, r, &m);
-    case HC_READLINE:
+    case MKVM_HC_READLINE:
         return hc_readline(c, r, &m);
-    case HC_VERSION:
-        set_result(c, r, &m, HC_ABI_VERSION);
+    case MKVM_HC_VERSION:
+        set_result(c, r, &m, MKVM_HC_ABI_VERSION);
         return IO_OK;
     default:
         return unknown(c, func);
@@ -170,11 +170,11 @@ static enum io_result hc_with_regs(struct vcpu *c, unsigned func)
 static enum io_result hc_out(struct vcpu *c, unsigned func)
 {
     switch (func) {
-    case HC_EXIT:
+    case MKVM_HC_EXIT:
         vm_stop(c->vm, 0);
         return IO_STOP;
-    case HC_GETCHAR:
-    case HC_NOP:
+    case MKVM_HC_GETCHAR:
+    case MKVM_HC_NOP:
         return IO_OK;
     default:
         return hc_with_regs(c, func);
@@ -199,7 +199,7 @@ static enum io_result hc_io(void *dev, struct io_req *req)
 
 int hypercall_create(struct vm *vm)
 {
-    if (bus_register(&vm->pio, HC_PORT, 4, hc_io, NULL, "hypercall")) {
+    if (bus_register(&vm->pio, MKVM_HC_PORT, 4, hc_io, NULL, "hypercall")) {
         errorf("%s: cannot register the hypercall port", vm->name);
         return -1;
     }

@@ -3,17 +3,11 @@
 #ifndef MINI_KVM_HYPERCALL_H
 #define MINI_KVM_HYPERCALL_H
 
+#include "abi/mkvm_abi.h"     /* MKVM_HC_PORT, the function numbers */
+
 #include <stdint.h>
 
 struct vm;
-
-#define HC_PORT 0x500
-#define HC_ABI_VERSION 1
-
-enum hc_func {
-    HC_EXIT = 0, HC_PUTCHAR = 1, HC_GETCHAR = 2, HC_EXIT_CODE = 3,
-    HC_WRITE = 4, HC_READLINE = 5, HC_VERSION = 6, HC_NOP = 7,
-};
 
 /* Name of a function for messages, or NULL when unknown. */
 const char *hc_name(unsigned func);

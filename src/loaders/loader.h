@@ -3,6 +3,7 @@
 #ifndef MINI_KVM_LOADER_H
 #define MINI_KVM_LOADER_H
 
+#include "abi/mkvm_abi.h"
 #include "arch/layout.h"    /* ports, addresses, IRQs */
 
 #include <stdbool.h>
@@ -41,17 +42,8 @@ int bootsector_load(struct vm *vm, const char *path, struct boot_entry *e);
 
 /* ELF64 x86-64 executable: PT_LOAD segments at p_paddr, entry e_entry in
  * long mode, RDI = boot info at ELF_BOOT_INFO (docs/architecture.md). */
-#define MKVM_BOOT_MAGIC 0x4D4B564D  /* "MKVM" */
-#define MKVM_BOOT_VERSION 2
-struct mkvm_boot_info {
-    uint32_t magic, version;
-    uint64_t ram_size;      /* RAM bytes from GPA 0 (below the 3 GiB hole) */
-    uint64_t cmdline;       /* GPA of a NUL-terminated string, or 0 */
-    uint32_t ncpus, nvirtio;
-    /* Version 2: VIRTIO_MMIO_MAX entries (was 4) and the device ID in the
-     * word that was padding (0) in version 1; the layout is unchanged. */
-    struct { uint64_t base; uint32_t gsi, device_id; } virtio[VIRTIO_MMIO_MAX];
-};
+/* struct mkvm_boot_info: abi/mkvm_abi.h, shared with os/. */
+_Static_assert(VIRTIO_MMIO_MAX <= MKVM_BOOT_MAX_VIRTIO, "every virtio slot fits the boot info");
 _Static_assert(ELF_BOOT_INFO + sizeof(struct mkvm_boot_info) <= ELF_CMDLINE,
                "the boot info runs into the command line");
 bool elf_is_elf(const uint8_t *img, size_t len);

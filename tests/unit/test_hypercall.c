@@ -55,7 +55,7 @@ static int teardown(void **state)
 static int out(struct fixture *f, uint8_t al)
 {
     uint8_t data[1] = { al };
-    struct io_req r = { .addr = HC_PORT, .data = data, .len = 1, .write = true, .cpu = &f->c };
+    struct io_req r = { .addr = MKVM_HC_PORT, .data = data, .len = 1, .write = true, .cpu = &f->c };
     return bus_access(&f->vm.pio, &r);
 }
 
@@ -63,11 +63,11 @@ static void test_putchar_and_write(void **state)
 {
     struct fixture *f = *state;
     f->c.regs.rbx = 'A';
-    assert_int_equal(out(f, HC_PUTCHAR), IO_OK);
+    assert_int_equal(out(f, MKVM_HC_PUTCHAR), IO_OK);
     guest_write(&f->vm.mem, 0x10000 + 0x40, "bc", 2);
     f->c.regs.rsi = 0x40;                   /* DS:SI */
     f->c.regs.rcx = 0xABCD0002;             /* only CX counts in real mode */
-    assert_int_equal(out(f, HC_WRITE), IO_OK);
+    assert_int_equal(out(f, MKVM_HC_WRITE), IO_OK);
     assert_int_equal(f->port.n, 3);
     assert_memory_equal(f->port.line, "Abc", 3);
 }
@@ -78,7 +78,7 @@ static void test_write_out_of_bounds(void **state)
     f->c.sregs.ds.base = (1 << 20) - 16;    /* buffer runs past the end of RAM */
     f->c.regs.rsi = 0;
     f->c.regs.rcx = 32;
-    assert_int_equal(out(f, HC_WRITE), IO_STOP);
+    assert_int_equal(out(f, MKVM_HC_WRITE), IO_STOP);
     assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
 }
 
@@ -90,11 +90,11 @@ static void test_write_32bit_protected_mode(void **state)
     guest_write(&f->vm.mem, 0x20000, "pm", 2);
     f->c.regs.rsi = 0xFFFFFFFF00020000ULL;  /* only ESI counts */
     f->c.regs.rcx = 2;
-    assert_int_equal(out(f, HC_WRITE), IO_OK);
+    assert_int_equal(out(f, MKVM_HC_WRITE), IO_OK);
     assert_memory_equal(f->port.line, "pm", 2);
     f->c.regs.rax = 0xFFFFFFFFFFFFFFFFULL;
-    assert_int_equal(out(f, HC_VERSION), IO_OK);
-    assert_int_equal(f->c.regs.rax, HC_ABI_VERSION);    /* EAX zero-extends */
+    assert_int_equal(out(f, MKVM_HC_VERSION), IO_OK);
+    assert_int_equal(f->c.regs.rax, MKVM_HC_ABI_VERSION);    /* EAX zero-extends */
 }
 
 static void test_real_mode_buffer_stays_in_its_segment(void **state)
@@ -102,7 +102,7 @@ static void test_real_mode_buffer_stays_in_its_segment(void **state)
     struct fixture *f = *state;
     f->c.regs.rsi = 0xFFF0;                 /* DS:FFF0 + 32 runs past the segment */
     f->c.regs.rcx = 32;
-    assert_int_equal(out(f, HC_WRITE), IO_STOP);
+    assert_int_equal(out(f, MKVM_HC_WRITE), IO_STOP);
     assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
 }
 
@@ -110,7 +110,7 @@ static void test_exit_code(void **state)
 {
     struct fixture *f = *state;
     f->c.regs.rbx = 0x1207;                 /* only BL counts */
-    assert_int_equal(out(f, HC_EXIT_CODE), IO_STOP);
+    assert_int_equal(out(f, MKVM_HC_EXIT_CODE), IO_STOP);
     assert_true(atomic_load(&f->vm.stopping));
     assert_int_equal(f->vm.exit_status, 7);
 }
@@ -119,10 +119,10 @@ static void test_version_nop(void **state)
 {
     struct fixture *f = *state;
     f->c.regs.rax = 0xFFFF0000;
-    assert_int_equal(out(f, HC_VERSION), IO_OK);
-    assert_int_equal(f->c.regs.rax, 0xFFFF0000 | HC_ABI_VERSION);
+    assert_int_equal(out(f, MKVM_HC_VERSION), IO_OK);
+    assert_int_equal(f->c.regs.rax, 0xFFFF0000 | MKVM_HC_ABI_VERSION);
     assert_true(f->c.regs_dirty);
-    assert_int_equal(out(f, HC_NOP), IO_OK);
+    assert_int_equal(out(f, MKVM_HC_NOP), IO_OK);
     assert_false(atomic_load(&f->vm.stopping));
 }
 
@@ -132,14 +132,14 @@ static void test_unknown(void **state)
     assert_int_equal(out(f, 0x42), IO_STOP);
     assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
     assert_null(hc_name(0x42));
-    assert_string_equal(hc_name(HC_READLINE), "READLINE");
+    assert_string_equal(hc_name(MKVM_HC_READLINE), "READLINE");
 }
 
 static void test_in_without_stdin(void **state)
 {
     struct fixture *f = *state;
     uint8_t data[2] = { 0, 0 };
-    struct io_req r = { .addr = HC_PORT, .data = data, .len = 1, .write = false, .cpu = &f->c };
+    struct io_req r = { .addr = MKVM_HC_PORT, .data = data, .len = 1, .write = false, .cpu = &f->c };
     assert_int_equal(bus_access(&f->vm.pio, &r), IO_OK);
     assert_int_equal(data[0], 0xFF);        /* not the stdin owner: end of input */
 }
