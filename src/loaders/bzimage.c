@@ -119,8 +119,11 @@ static int check_sizes(const uint8_t *img, size_t len, const char *path, struct 
         errorf("%s: not a bzImage (setup header ends at 0x%zx)", path, bi->hdr_end);
         return -1;
     }
+    /* syssize counts 16-byte paragraphs, rounded up: the last one may be
+     * partial (Debian's memtest86+ ends 8 bytes into it, and QEMU boots it).
+     * Less than that is a truncated file; we copy only what the file holds. */
     uint64_t want = bi->setup_size + (uint64_t)get32(img + HDR_SYSSIZE) * 16;
-    if (len < want || len == bi->setup_size) {
+    if (len + 15 < want || len == bi->setup_size) {
         errorf("%s: truncated: header says %llu bytes, file has %zu", path,
                (unsigned long long)want, len);
         return -1;
