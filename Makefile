@@ -7,7 +7,8 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 PROJECT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -MMD -MP
 override CFLAGS += $(PROJECT_CFLAGS)
-LDLIBS  += -lpthread
+# jansson and http-parser: the control API (docs/api.md)
+LDLIBS  += -ljansson -lhttp_parser -lpthread
 # Statically linked, like Firecracker: no dynamic loader at start-up and about
 # 0.5 MiB less RSS (docs/benchmarks.md). `make LDFLAGS=` builds it dynamic.
 LDFLAGS ?= -static

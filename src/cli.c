@@ -57,6 +57,14 @@ const char cli_usage[] =
 "      --gdb PORT|PATH   GDB stub on 127.0.0.1:PORT or on a Unix socket PATH\n"
 "                        (gdb: target remote :PORT; see docs/debugging.md)\n"
 "      --gdb-wait        with --gdb: start stopped, before the first instruction\n"
+"\n"
+"Control API and snapshots (docs/api.md, docs/snapshot.md):\n"
+"      --api PATH        serve Firecracker's API (a subset) on the Unix socket\n"
+"                        PATH (mode 0600) and wait for configuration there\n"
+"      --config-file F   configure from F, Firecracker's JSON format\n"
+"                        (boot-source, machine-config, drives)\n"
+"      --restore SNAP    resume the VM saved in SNAP (with --restore-mem)\n"
+"      --restore-mem MEM its guest memory file, mapped copy-on-write\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -67,7 +75,8 @@ const char cli_usage[] =
 "2 for a bad command line.\n";
 
 enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT,
-       OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT };
+       OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT, OPT_API, OPT_CONFIG_FILE, OPT_RESTORE,
+       OPT_RESTORE_MEM };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },
@@ -86,6 +95,10 @@ static const struct option longopts[] = {
     { "check-host", no_argument, NULL, OPT_CHECK_HOST },
     { "gdb", required_argument, NULL, OPT_GDB },
     { "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
+    { "api", required_argument, NULL, OPT_API },
+    { "config-file", required_argument, NULL, OPT_CONFIG_FILE },
+    { "restore", required_argument, NULL, OPT_RESTORE },
+    { "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { 0, 0, 0, 0 },
@@ -173,10 +186,41 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
         o->gdb = arg;
         break;
     case OPT_GDB_WAIT: o->gdb_wait = true; break;
+    case OPT_API: o->api = arg; break;
+    case OPT_CONFIG_FILE: o->config_file = arg; break;
+    case OPT_RESTORE: o->restore = arg; break;
+    case OPT_RESTORE_MEM: o->restore_mem = arg; break;
     case 'h': o->help = true; break;
     case 'V': o->version = true; break;
     default: FAIL("internal: unhandled option %d", c);
     }
+    return 0;
+}
+
+/* --api, --config-file and --restore replace the guest on the command line
+ * (and each other); only the common options go with them. */
+static int cli_vmm_mode(const struct options *o, char *err, size_t errlen)
+{
+    const char *mode = o->api ? "--api" : o->config_file ? "--config-file"
+                     : o->restore ? "--restore" : NULL;
+    if (!mode) {
+        if (o->restore_mem)
+            FAIL("--restore-mem needs --restore SNAPSHOT");
+        return 0;
+    }
+    if (!!o->api + !!o->config_file + !!o->restore > 1)
+        FAIL("%s: give one of --api, --config-file and --restore", mode);
+    if (o->kernel || o->nguests || o->nide || o->ndisks || o->nmodules || o->cmdline ||
+        o->mem || o->cpus != 1 || o->gdb)
+        FAIL("%s: the guest comes from %s; give no guest, -k, -i, -p, -m, -c, --disk, "
+             "--ide or --gdb with it", mode,
+             o->restore ? "the snapshot" : o->api ? "the API" : "the file");
+    if (o->restore && !o->restore_mem)
+        FAIL("--restore needs --restore-mem MEMFILE (the snapshot's guest memory)");
+    if (!o->restore && o->restore_mem)
+        FAIL("--restore-mem needs --restore SNAPSHOT");
+    if (o->api && strlen(o->api) > 107)
+        FAIL("--api '%s': socket path longer than 107 bytes", o->api);
     return 0;
 }
 
@@ -212,6 +256,10 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errlen
         o->guests[o->nguests++] = argv[i];
     }
     if (o->help || o->version || o->check_host)
+        return 0;
+    if (cli_vmm_mode(o, err, errlen))
+        return -1;
+    if (o->api || o->config_file || o->restore)
         return 0;
     if (o->kernel && o->nguests)
         FAIL("'%s': give either -k KERNEL or flat GUEST.bin files, not both", o->guests[0]);

@@ -44,6 +44,10 @@ struct options {
     bool cga_dump;              /* --cga-dump: print the CGA text screen at exit */
     const char *gdb;            /* --gdb PORT|PATH: debugger stub (docs/debugging.md) */
     bool gdb_wait;              /* --gdb-wait: stopped before the first instruction */
+    const char *api;            /* --api PATH: Firecracker-style API socket (docs/api.md) */
+    const char *config_file;    /* --config-file: Firecracker's JSON configuration */
+    const char *restore;        /* --restore SNAPSHOT (docs/snapshot.md) */
+    const char *restore_mem;    /* --restore-mem MEMFILE */
 };
 
 /* Defaults: real mode flat binaries get 1 MiB, kernels and disk boots 512 MiB. */

@@ -242,3 +242,11 @@ int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options
     g->vga = p.vga;
     return enter(vm->cpus[0], &e);
 }
+
+int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct options *opt,
+                        struct console *con)
+{
+    (void)g; (void)kvm; (void)con;
+    errorf("%s: restoring snapshots is not implemented yet", opt->restore);
+    return -1;
+}

@@ -32,4 +32,9 @@ int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct optio
 int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                      struct console *con);
 
+/* --restore / PUT /snapshot/load: the VM saved in opt->restore with its
+ * memory from opt->restore_mem (docs/snapshot.md). */
+int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct options *opt,
+                        struct console *con);
+
 #endif

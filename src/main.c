@@ -9,6 +9,8 @@
 #include "core/util.h"
 #include "debug/gdbstub.h"
 #include "devices/vga.h"
+#include "api/vmconfig.h"
+#include "vmm.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -127,6 +129,8 @@ static int run_all(struct guest *g, int n, const struct options *opt)
     return status;
 }
 
+static int run_guests(const struct options *opt, struct kvm_host *kvm);
+
 static int run(const struct options *opt)
 {
     struct kvm_host kvm;
@@ -134,8 +138,25 @@ static int run(const struct options *opt)
         return 1;
     if (opt->check_host)
         return hostcheck_report(&kvm);
+    if (opt->api) {     /* the guest comes later, from the API (docs/api.md) */
+        struct console *con = xcalloc(1, sizeof(*con));   /* never freed: see below */
+        console_init(con, false);
+        return vmm_run_api(opt, &kvm, con);
+    }
+    struct options fileopt;
+    struct vmconfig *cfg = NULL;
+    if (opt->config_file) {     /* Firecracker's JSON: the options it stands for */
+        int r = vmm_config_file(opt, &fileopt, &cfg) ? 1 : run_guests(&fileopt, &kvm);
+        free(cfg);
+        return r;
+    }
+    return run_guests(opt, &kvm);
+}
 
-    bool platform = opt->kernel || cli_disk_boot(opt);   /* one guest, a PC */
+/* Build the guests of the command line (or --config-file), run them, wait. */
+static int run_guests(const struct options *opt, struct kvm_host *kvm)
+{
+    bool platform = opt->kernel || cli_disk_boot(opt) || opt->restore;   /* one guest, a PC */
     int n = platform ? 1 : opt->nguests;
     struct guest *g = xcalloc((size_t)n, sizeof(*g));
     /* Never freed: the detached stdin reader may use it until the process
@@ -144,9 +165,10 @@ static int run(const struct options *opt)
     console_init(con, n > 1);
     int status = 1;
     for (int i = 0; i < n; i++) {
-        int r = opt->kernel ? guest_setup_kernel(&g[i], &kvm, opt, con)
-              : platform ? guest_setup_disk(&g[i], &kvm, opt, con)
-              : guest_setup_flat(&g[i], &kvm, opt, opt->guests[i], i, con);
+        int r = opt->restore ? guest_setup_restore(&g[i], kvm, opt, con)
+              : opt->kernel ? guest_setup_kernel(&g[i], kvm, opt, con)
+              : platform ? guest_setup_disk(&g[i], kvm, opt, con)
+              : guest_setup_flat(&g[i], kvm, opt, opt->guests[i], i, con);
         if (r) {
             console_stop_input(con);
             for (int j = 0; j <= i; j++)

@@ -11,6 +11,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Per thread, like errno: the API thread captures while vCPUs report. */
+static _Thread_local char *capture_buf;
+static _Thread_local size_t capture_len;
+
+void errorf_capture(char *buf, size_t n)
+{
+    capture_buf = buf;
+    capture_len = n;
+    if (buf && n)
+        buf[0] = '\0';
+}
+
 void errorf(const char *fmt, ...)
 {
     char buf[1024];
@@ -21,6 +33,9 @@ void errorf(const char *fmt, ...)
     va_end(ap);
     if (n > (int)sizeof(buf) - 2)
         n = (int)sizeof(buf) - 2;
+    if (capture_buf && capture_len && !capture_buf[0])
+        snprintf(capture_buf, capture_len, "%.*s", n - (int)sizeof(PROG ": ") + 1,
+                 buf + sizeof(PROG ": ") - 1);
     buf[n++] = '\n';
     ssize_t w = write(2, buf, (size_t)n);
     (void)w;

@@ -12,6 +12,11 @@
  * from different threads never mix. */
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* While buf is set, this thread's first errorf message (without the
+ * "mini-kvm: " prefix) is also kept in buf: the API returns it to its client
+ * as the fault_message. errorf_capture(NULL, 0) ends the capture. */
+void errorf_capture(char *buf, size_t n);
+
 /* Read a whole regular file into a malloc'd buffer. Rejects missing,
  * unreadable, directory, empty, and larger-than-max files with a message
  * naming the file and `what` (e.g. "kernel"). Returns NULL on error. */

@@ -226,6 +226,10 @@ void *vcpu_thread(void *arg)
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 __atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+                /* Here, and only here, KVM has completed any pending I/O:
+                 * the place to park for a pause or a snapshot. */
+                if (atomic_load(&vm->pause_req))
+                    vm_park(vm);
                 continue;
             }
             errorf("%s: KVM_RUN: %s", vm->name, strerror(errno));

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -25,6 +26,13 @@ int vm_create(struct vm *vm, struct kvm_host *kvm, const char *name, uint64_t ra
     bus_init(&vm->pio, "port");
     bus_init(&vm->mmio, "mmio");
     atomic_init(&vm->stopping, false);
+    atomic_init(&vm->pause_req, false);
+    pthread_mutex_init(&vm->pause_lock, NULL);
+    pthread_condattr_t ca;      /* vm_pause's bound must not follow wall-clock jumps */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->pause_cond, &ca);
+    pthread_condattr_destroy(&ca);
 
     vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
     if (vm->fd < 0) {
@@ -132,6 +140,65 @@ int vm_wait(struct vm *vm)
     return vm->exit_status;
 }
 
+/* Out of KVM_RUN at once: immediate_exit for a vCPU about to enter, a
+ * signal for one inside (or halted in the in-kernel LAPIC). */
+static void kick_all(struct vm *vm)
+{
+    for (int i = 0; i < vm->ncpus; i++) {
+        struct vcpu *c = vm->cpus[i];
+        __atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+        /* only threads that have started: their id is set by then */
+        if (atomic_load(&c->running) && !pthread_equal(c->self, pthread_self()))
+            pthread_kill(c->self, SIGUSR1);
+    }
+}
+
+int vm_pause(struct vm *vm)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&vm->pause_lock);
+    atomic_store(&vm->pause_req, true);
+    kick_all(vm);
+    int r = 0;
+    while (vm->parked < vm->started && !atomic_load(&vm->stopping) && r != ETIMEDOUT)
+        r = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &until);
+    bool ok = vm->parked == vm->started && !atomic_load(&vm->stopping);
+    pthread_mutex_unlock(&vm->pause_lock);
+    if (!ok) {
+        errorf("%s: cannot pause: %s", vm->name, atomic_load(&vm->stopping)
+               ? "the guest has stopped" : "a vCPU did not stop within 5 s");
+        vm_resume(vm);
+    }
+    return ok ? 0 : -1;
+}
+
+void vm_pause_before_start(struct vm *vm)
+{
+    atomic_store(&vm->pause_req, true);
+    kick_all(vm);       /* no thread yet: only immediate_exit is set */
+}
+
+void vm_resume(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->pause_lock);
+    atomic_store(&vm->pause_req, false);
+    pthread_cond_broadcast(&vm->pause_cond);
+    pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_park(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->pause_lock);
+    vm->parked++;
+    pthread_cond_broadcast(&vm->pause_cond);
+    while (atomic_load(&vm->pause_req) && !atomic_load(&vm->stopping))
+        pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+    vm->parked--;
+    pthread_mutex_unlock(&vm->pause_lock);
+}
+
 void vm_stop(struct vm *vm, int status)
 {
     bool expected = false;
@@ -142,13 +209,10 @@ void vm_stop(struct vm *vm, int status)
         console_port_stop(vm->con);     /* a vCPU may wait for input */
     if (vm->gdb)
         gdbstub_vm_stopping(vm->gdb);   /* vCPUs parked by the debugger */
-    for (int i = 0; i < vm->ncpus; i++) {
-        struct vcpu *c = vm->cpus[i];
-        __atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-        /* only threads that have started: their id is set by then */
-        if (atomic_load(&c->running) && !pthread_equal(c->self, pthread_self()))
-            pthread_kill(c->self, SIGUSR1);
-    }
+    pthread_mutex_lock(&vm->pause_lock);        /* vCPUs parked by vm_pause */
+    pthread_cond_broadcast(&vm->pause_cond);
+    pthread_mutex_unlock(&vm->pause_lock);
+    kick_all(vm);
 }
 
 void vm_guest_reset(struct vm *vm, const char *how)

@@ -42,6 +42,12 @@ struct vm {
     int exit_status;            /* meaningful once stopping */
     bool reset_requested;       /* it stopped because the guest asked to reboot */
 
+    /* PATCH /vm Paused: every started vCPU parks outside KVM_RUN (vm_pause) */
+    pthread_mutex_t pause_lock;
+    pthread_cond_t pause_cond;
+    atomic_bool pause_req;
+    int parked;
+
     struct {                    /* device state released by vm_destroy */
         void *p;
         void (*release)(void *p);
@@ -68,6 +74,17 @@ int vm_wait(struct vm *vm);
 /* Ask the VM to stop with `status` (the first caller wins) and kick every
  * vCPU out of KVM_RUN. Safe from any thread. */
 void vm_stop(struct vm *vm, int status);
+
+/* Park every running vCPU outside KVM_RUN (pending I/O completed, so the
+ * state KVM reports is whole) and wait until all are parked; vm_resume lets
+ * them run again. vm_pause returns 0, or -1 after errorf when the VM stops
+ * or a vCPU does not park within 5 s. vm_park is the vCPU side. */
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+void vm_park(struct vm *vm);
+/* Before vm_start: the vCPUs park before their first KVM_RUN (a snapshot
+ * loaded without resume_vm). */
+void vm_pause_before_start(struct vm *vm);
 
 /* The guest asked for a reboot (reset register, i8042 pulse, KVM reset
  * event): mini-kvm's documented behaviour is to exit with status 0 and say

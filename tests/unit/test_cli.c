@@ -205,6 +205,28 @@ static void test_gdb(void **state)
     assert_non_null(strstr(cli_usage, "--gdb-wait"));
 }
 
+static void test_api_config_restore(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("--api", "/tmp/vm.sock", "--trace")), 0);
+    assert_string_equal(o.api, "/tmp/vm.sock");
+    assert_int_equal(parse(&o, err, ARGS("--config-file", "vm.json")), 0);
+    assert_string_equal(o.config_file, "vm.json");
+    assert_int_equal(parse(&o, err, ARGS("--restore", "s", "--restore-mem", "m")), 0);
+    assert_string_equal(o.restore_mem, "m");
+    assert_int_equal(parse(&o, err, ARGS("--restore", "s")), -1);
+    assert_non_null(strstr(err, "--restore needs --restore-mem"));
+    assert_int_equal(parse(&o, err, ARGS("--restore-mem", "m", "-k", "os.elf")), -1);
+    assert_non_null(strstr(err, "--restore-mem needs --restore"));
+    assert_int_equal(parse(&o, err, ARGS("--api", "a.sock", "-k", "os.elf")), -1);
+    assert_non_null(strstr(err, "the guest comes from the API"));
+    assert_int_equal(parse(&o, err, ARGS("--config-file", "f", "-m", "64M")), -1);
+    assert_int_equal(parse(&o, err, ARGS("--api", "a.sock", "--config-file", "f")), -1);
+    assert_non_null(strstr(err, "give one of"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_help_version),
         cmocka_unit_test(test_reentrant),
         cmocka_unit_test(test_gdb),
+        cmocka_unit_test(test_api_config_restore),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

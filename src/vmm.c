@@ -1,0 +1,181 @@
+/* vmm.c - the VMM's life cycle under the control API: configure, start the
+ * guest the command line would start, pause, resume, snapshot, load. */
+#include "vmm.h"
+#include "api/api.h"
+#include "core/console.h"
+#include "core/util.h"
+#include "core/vm.h"
+#include "guest.h"
+#include "snapshot/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vmm {
+    struct kvm_host *kvm;
+    struct console *con;
+    const struct options *cli;  /* --trace, --stats, --timeout */
+    struct vmconfig cfg;        /* what opt's strings point into */
+    struct options opt;         /* the guest's options, as cli.c would build them */
+    struct guest g;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    enum api_vm_state state;
+};
+
+/* Ctrl-A x on a raw terminal, as for a guest started from the command line. */
+static void quit_vm(void *arg)
+{
+    vm_stop(arg, 0);
+}
+
+static enum api_vm_state vmm_state(void *ctx)
+{
+    struct vmm *v = ctx;
+    pthread_mutex_lock(&v->lock);
+    enum api_vm_state s = v->state;
+    pthread_mutex_unlock(&v->lock);
+    return s;
+}
+
+static void set_state(struct vmm *v, enum api_vm_state s)
+{
+    pthread_mutex_lock(&v->lock);
+    v->state = s;
+    pthread_cond_broadcast(&v->cond);
+    pthread_mutex_unlock(&v->lock);
+}
+
+static void common_options(struct vmm *v)
+{
+    v->opt.trace = v->cli->trace;
+    v->opt.stats = v->cli->stats;
+    v->opt.timeout = v->cli->timeout;
+}
+
+/* A failed setup leaves no VM behind: the client may fix and retry. */
+static int failed(struct vmm *v, char *err, size_t n, const char *what)
+{
+    vm_destroy(&v->g.vm);
+    memset(&v->g, 0, sizeof(v->g));
+    if (!err[0])
+        snprintf(err, n, "%s failed (see mini-kvm's log)", what);
+    return -1;
+}
+
+static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
+{
+    struct vmm *v = ctx;
+    v->cfg = *cfg;
+    if (vmconfig_to_options(&v->cfg, &v->opt, err, n))
+        return -1;
+    common_options(v);
+    errorf_capture(err, n);
+    int r = guest_setup_kernel(&v->g, v->kvm, &v->opt, v->con);
+    errorf_capture(NULL, 0);
+    if (r)
+        return failed(v, err, n, "InstanceStart");
+    vm_start(&v->g.vm);
+    set_state(v, API_RUNNING);
+    return 0;
+}
+
+static int vmm_pause(void *ctx, bool pause, char *err, size_t n)
+{
+    struct vmm *v = ctx;
+    if (pause == (vmm_state(v) == API_PAUSED))
+        return 0;       /* Firecracker answers 204 to a repeated state too */
+    if (!pause) {
+        vm_resume(&v->g.vm);
+        set_state(v, API_RUNNING);
+        return 0;
+    }
+    errorf_capture(err, n);
+    int r = vm_pause(&v->g.vm);
+    errorf_capture(NULL, 0);
+    if (r == 0)
+        set_state(v, API_PAUSED);
+    return r;
+}
+
+static int vmm_snapshot_create(void *ctx, const char *snap, const char *mem, char *err,
+                               size_t n)
+{
+    struct vmm *v = ctx;
+    errorf_capture(err, n);
+    int r = snapshot_save(&v->g.vm, &v->opt, snap, mem);
+    errorf_capture(NULL, 0);
+    return r;
+}
+
+static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool resume,
+                             char *err, size_t n)
+{
+    struct vmm *v = ctx;
+    v->opt = (struct options){ .restore = snap, .restore_mem = mem, .cpus = 1 };
+    common_options(v);
+    errorf_capture(err, n);
+    int r = guest_setup_restore(&v->g, v->kvm, &v->opt, v->con);
+    errorf_capture(NULL, 0);
+    if (r)
+        return failed(v, err, n, "snapshot/load");
+    if (!resume)        /* the vCPUs park before their first KVM_RUN */
+        vm_pause_before_start(&v->g.vm);
+    vm_start(&v->g.vm);
+    set_state(v, resume ? API_RUNNING : API_PAUSED);
+    return 0;
+}
+
+int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console *con)
+{
+    struct vmm *v = xcalloc(1, sizeof(*v));
+    *v = (struct vmm){ .kvm = kvm, .con = con, .cli = opt, .state = API_NOT_STARTED };
+    pthread_mutex_init(&v->lock, NULL);
+    pthread_cond_init(&v->cond, NULL);
+    struct api_hooks hooks = {
+        .ctx = v, .state = vmm_state, .start = vmm_start, .pause = vmm_pause,
+        .snapshot_create = vmm_snapshot_create, .snapshot_load = vmm_snapshot_load,
+    };
+    struct api *a = xcalloc(1, sizeof(*a));
+    if (api_open(a, &hooks, opt->api) || api_start(a)) {
+        api_close(a);
+        free(a);
+        free(v);
+        return 1;
+    }
+    pthread_mutex_lock(&v->lock);
+    while (v->state == API_NOT_STARTED)
+        pthread_cond_wait(&v->cond, &v->lock);
+    pthread_mutex_unlock(&v->lock);
+    /* The API keeps serving (pause, snapshot) while the guest runs; the
+     * process ends with the guest, like Firecracker's. */
+    console_raw(con, quit_vm, &v->g.vm);
+    int status = vm_wait(&v->g.vm);
+    console_flush(&v->g.port);
+    console_restore();
+    api_close(a);
+    console_stop_input(con);
+    vm_destroy(&v->g.vm);
+    free(a);
+    free(v);
+    return status;
+}
+
+int vmm_config_file(const struct options *cli, struct options *out, struct vmconfig **cfg)
+{
+    char err[1024] = "";
+    *cfg = xcalloc(1, sizeof(**cfg));
+    vmconfig_init(*cfg);
+    if (vmconfig_load_file(*cfg, cli->config_file, err, sizeof(err)) ||
+        vmconfig_to_options(*cfg, out, err, sizeof(err))) {
+        if (err[0])
+            errorf("%s", err);
+        return -1;
+    }
+    out->trace = cli->trace;
+    out->stats = cli->stats;
+    out->timeout = cli->timeout;
+    out->cga_dump = cli->cga_dump;
+    return 0;
+}

@@ -1,0 +1,228 @@
+# test_api.py - the Firecracker-style control API (--api) and --config-file, driven by
+# curl (a real client): our OS configured, started, paused and resumed; every error path.
+"""Direct tests only: the API socket and the guest's console are on this host (pexpect
+on a pty for the console, curl --unix-socket for the API). Each test has its own
+temporary directory (socket, disk copy) and every wait is bounded."""
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+
+import pexpect
+import pytest
+
+from harness import REPO
+
+OS_DISK = os.path.join(REPO, "os-disk.img")
+DOC = os.path.join(REPO, "docs", "api.md")
+
+
+def curl(sock, method, path, body=None, timeout=10):
+    """(status, parsed JSON body or None) of one request made by curl."""
+    cmd = ["curl", "-s", "--max-time", str(timeout), "--unix-socket", sock, "-X", method,
+           "-w", "\n%{http_code}", "http://localhost" + path]
+    if body is not None:
+        cmd += ["-H", "Content-Type: application/json",
+                "-d", body if isinstance(body, str) else json.dumps(body)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 5)
+    text, _, code = p.stdout.rpartition("\n")
+    return int(code), (json.loads(text) if text else None)
+
+
+@pytest.fixture
+def tmp():
+    d = tempfile.mkdtemp(prefix="mkvm-api-")
+    shutil.copy(OS_DISK, os.path.join(d, "d.img"))
+    yield d
+    shutil.rmtree(d)
+
+
+def start_api(sock, *extra):
+    """mini-kvm --api SOCK on a pty; returns once the socket accepts requests."""
+    c = pexpect.spawn("./mini-kvm", ["--api", sock] + list(extra), cwd=REPO, timeout=30,
+                      encoding="utf-8", codec_errors="replace")
+    for _ in range(200):        # bounded: the socket accepts within a few ms
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(sock)
+            return c
+        except OSError:
+            c.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+        finally:
+            s.close()
+    raise AssertionError("no API socket at %s: %s" % (sock, c.before))
+
+
+def doc_curl_lines():
+    """The curl lines of docs/api.md's quick start, in order."""
+    text = open(DOC).read()
+    block = text.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [l for l in block.splitlines() if l.startswith("curl ")]
+
+
+def run_doc_line(line, sock, disk):
+    line = line.replace("/tmp/mini-kvm.sock", sock).replace("/tmp/os-disk.img", disk)
+    p = subprocess.run(line + " -s -w '\\n%{http_code}'", shell=True, cwd=REPO,
+                       capture_output=True, text=True, timeout=15)
+    text, _, code = p.stdout.rpartition("\n")
+    return int(code), text
+
+
+def test_the_documented_session_configures_starts_pauses_and_resumes_our_os(tmp):
+    sock, disk = os.path.join(tmp, "vm.sock"), os.path.join(tmp, "d.img")
+    c = start_api(sock)
+    try:
+        assert stat.S_IMODE(os.lstat(sock).st_mode) == 0o600
+        assert stat.S_ISSOCK(os.lstat(sock).st_mode)
+        assert curl(sock, "GET", "/")[1]["state"] == "Not started"
+        lines = doc_curl_lines()
+        assert len(lines) == 8, lines
+        for line in lines:
+            code, text = run_doc_line(line, sock, disk)
+            if "/machine-config" in line and "-X PUT" not in line:
+                assert code == 200 and json.loads(text)["mem_size_mib"] == 64, text
+            elif line.endswith("http://localhost/"):
+                assert code == 200 and json.loads(text)["state"] == "Running", text
+            else:
+                assert code == 204 and text == "", (line, code, text)
+            if "InstanceStart" in line:
+                c.expect_exact("64 MiB RAM")        # the machine-config reached the guest
+                c.expect_exact("\n$ ")
+            if '"Paused"' in line:
+                assert curl(sock, "GET", "/")[1]["state"] == "Paused"
+        c.sendline("echo resumed-ok")
+        c.expect_exact("resumed-ok\r\n$ ", timeout=10)
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 0
+        assert not os.path.exists(sock)     # removed at exit
+    finally:
+        c.close(force=True)
+
+
+def test_every_documented_error_path(tmp):
+    sock = os.path.join(tmp, "vm.sock")
+    c = start_api(sock)
+    try:
+        def fault(method, path, body, *words):
+            code, j = curl(sock, method, path, body)
+            assert code == 400 and set(j) == {"fault_message"}, (path, code, j)
+            for w in words:
+                assert w in j["fault_message"], j
+        fault("GET", "/metrics", None, "Invalid request method and/or path: GET /metrics")
+        fault("DELETE", "/drives/x", None, "Invalid request method and/or path")
+        fault("PUT", "/network-interfaces/eth0", {"iface_id": "eth0"}, "network interfaces",
+              "not supported")
+        fault("PUT", "/boot-source", "{not json", "invalid JSON")
+        fault("PUT", "/boot-source", "[1]", "expected a JSON object")
+        fault("PUT", "/boot-source", {"initrd_path": "x"}, "missing required field 'kernel_image_path'")
+        fault("PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 64, "cpu_template": "T2"},
+              "'cpu_template' is not supported")
+        fault("PUT", "/machine-config", {"vcpu_count": 65, "mem_size_mib": 64}, "from 1 to 64")
+        fault("PUT", "/drives/a", {"drive_id": "b", "path_on_host": "x", "is_root_device": True},
+              "does not match")
+        fault("PUT", "/drives/a", {"drive_id": "a", "path_on_host": "x", "is_root_device": True,
+                                   "is_read_only": True}, "is_read_only")
+        fault("PUT", "/actions", {"action_type": "InstanceStart"}, "no boot source")
+        fault("PUT", "/actions", {"action_type": "SendCtrlAltDel"}, "not supported")
+        fault("PUT", "/actions", {"action_type": "Reboot"}, "unknown action_type")
+        fault("PATCH", "/vm", {"state": "Paused"}, "not started")
+        fault("PUT", "/snapshot/create", {"snapshot_path": "s", "mem_file_path": "m"}, "paused")
+        fault("PUT", "/snapshot/load", {"snapshot_path": "s"}, "mem_backend")
+        fault("PUT", "/snapshot/load", {"snapshot_path": "s", "mem_file_path": "m",
+                                        "enable_diff_snapshots": True}, "diff")
+        # too large a body, and bytes that are not HTTP: 400 with a message
+        fault("PUT", "/boot-source", "x" * 60000, "larger than 51200")
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(sock)
+        s.sendall(b"\x00\x01 nonsense\r\n\r\n")
+        reply = s.recv(4096).decode()
+        s.close()
+        assert reply.startswith("HTTP/1.1 400 ") and "malformed HTTP request" in reply, reply
+        # a kernel that cannot be opened: the command line's message, and a retry works
+        assert curl(sock, "PUT", "/boot-source", {"kernel_image_path": "/nonexistent/k"})[0] == 204
+        fault("PUT", "/actions", {"action_type": "InstanceStart"}, "/nonexistent/k",
+              "cannot open kernel")
+        assert curl(sock, "PUT", "/boot-source", {"kernel_image_path": "os.elf"})[0] == 204
+        assert curl(sock, "PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 32})[0] == 204
+        assert curl(sock, "PUT", "/actions", {"action_type": "InstanceStart"})[0] == 204
+        c.expect_exact("\n$ ")
+        fault("PUT", "/actions", {"action_type": "InstanceStart"}, "already running")
+        fault("PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 64}, "after the microVM started")
+        fault("PUT", "/snapshot/load", {"snapshot_path": "s", "mem_file_path": "m"}, "before")
+        fault("PATCH", "/vm", {"state": "Stopped"}, "Paused\" or \"Resumed")
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+    finally:
+        c.close(force=True)
+
+
+def one_line_failure(args, tmp):
+    p = subprocess.run(["./mini-kvm"] + args, cwd=REPO, capture_output=True, text=True,
+                       timeout=30, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and len(p.stderr.splitlines()) == 1, p
+    return p.stderr
+
+
+def test_the_socket_path_is_never_followed_or_clobbered(tmp):
+    f = os.path.join(tmp, "file")
+    open(f, "w").write("keep me")
+    assert "not a socket: refusing" in one_line_failure(["--api", f], tmp)
+    assert open(f).read() == "keep me"
+    link = os.path.join(tmp, "link")
+    os.symlink(f, link)
+    assert "symbolic link" in one_line_failure(["--api", link], tmp)
+    assert open(f).read() == "keep me" and os.path.islink(link)
+    assert "No such file" in one_line_failure(["--api", os.path.join(tmp, "no/dir/s")], tmp)
+    # a stale socket from an earlier run is replaced
+    sock = os.path.join(tmp, "vm.sock")
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(sock)
+    s.close()
+    c = start_api(sock)
+    try:
+        assert curl(sock, "GET", "/")[0] == 200
+    finally:
+        c.close(force=True)
+
+
+def write_config(tmp, cfg):
+    path = os.path.join(tmp, "vm.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def test_config_file_boots_our_os(tmp):
+    cfg = {"boot-source": {"kernel_image_path": "os.elf"},
+           "machine-config": {"vcpu_count": 1, "mem_size_mib": 48},
+           "drives": [{"drive_id": "rootfs", "path_on_host": os.path.join(tmp, "d.img"),
+                       "is_root_device": True, "is_read_only": False}],
+           "network-interfaces": []}
+    p = subprocess.run(["./mini-kvm", "--config-file", write_config(tmp, cfg)], cwd=REPO,
+                       input="cat hello.txt\nshutdown\n", capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p
+    assert "48 MiB RAM" in p.stdout and "1 virtio device(s)" in p.stdout, p.stdout
+    assert re.search(r"tarfs: \d+ files", p.stdout), p.stdout
+
+
+def test_config_file_errors_are_one_line(tmp):
+    assert "cannot open config file" in one_line_failure(
+        ["--config-file", os.path.join(tmp, "none.json")], tmp)
+    bad = write_config(tmp, {"boot-source": {"kernel_image_path": "os.elf"}, "logger": {}})
+    assert "field 'logger' is not supported" in one_line_failure(["--config-file", bad], tmp)
+    bad = write_config(tmp, {"machine-config": {"vcpu_count": 1, "mem_size_mib": 8}})
+    assert "needs a 'boot-source'" in one_line_failure(["--config-file", bad], tmp)
+    bad = write_config(tmp, {"boot-source": {"kernel_image_path": "os.elf"},
+                             "network-interfaces": [{"iface_id": "eth0"}]})
+    assert "network-interfaces are not supported" in one_line_failure(["--config-file", bad], tmp)
+    with open(os.path.join(tmp, "trunc.json"), "w") as f:
+        f.write('{"boot-source": {"kernel_im')
+    assert "invalid JSON" in one_line_failure(["--config-file", os.path.join(tmp, "trunc.json")], tmp)
