@@ -135,20 +135,66 @@ clang-check:
 	@set -e; for f in $(SRCS); do clang $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only $$f; done
 	@echo "clang: $(words $(SRCS)) files clean"
 
-# libFuzzer target for the GDB stub's packet parser (needs clang; not part of
-# all/check): `make fuzz` runs it for FUZZ_SECONDS, corpus in build/fuzz/corpus.
-FUZZ_SECONDS ?= 60
-FUZZ_SRCS := src/debug/gdb_packet.c src/debug/gdb_proto.c src/debug/gdb_x86.c
-$(BUILD)/fuzz/gdb_packet: fuzz/gdb_packet.c $(FUZZ_SRCS) tests/unit/gdb_fake.h
-	@mkdir -p $(BUILD)/fuzz/corpus
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -o $@ fuzz/gdb_packet.c $(FUZZ_SRCS)
+# libFuzzer targets (fuzz/, docs/security.md): every parser of untrusted bytes,
+# built with clang's fuzzer, ASan and UBSan. `make fuzz` builds them and their
+# seed corpora (generated, never committed); `make fuzz-smoke` gives each
+# FUZZ_SMOKE_SECONDS, two at a time (2 cores); `make fuzz-long` runs each to
+# FUZZ_RUNS executions under nice. A crash fails the run and leaves
+# build/fuzz/NAME/crash-*; `build/fuzz/NAME/fuzzer FILE` replays it.
+FUZZ_TARGETS := elf bzimage bootsector multiboot virtio_blk hypercall serial i8042 \
+                acpi_pm legacy_ports ide gdb_packet
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_RUNS ?= 10000000
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Ifuzz -Itests/unit \
+               -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS := $(filter-out $(BUILD)/fuzz/obj/src/main.o,$(SRCS:%.c=$(BUILD)/fuzz/obj/%.o)) \
+             $(ASMS:%.S=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/fuzz/fuzz_vm.o
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%/fuzzer)
 
-fuzz: $(BUILD)/fuzz/gdb_packet
-	$(BUILD)/fuzz/gdb_packet -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
-	    -artifact_prefix=$(BUILD)/fuzz/ \
-	    -dict=fuzz/gdb_packet.dict $(BUILD)/fuzz/corpus
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+# The fixture is no code under test: no coverage feedback from its loops.
+$(BUILD)/fuzz/obj/fuzz/fuzz_vm.o: fuzz/fuzz_vm.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/obj/%.o: %.S
+	@mkdir -p $(dir $@)
+	clang -c -o $@ $<
+
+$(BUILD)/fuzz/libmkvm.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/%/fuzzer: fuzz/%.c $(BUILD)/fuzz/libmkvm.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/fuzz/libmkvm.a -lpthread
+
+$(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -o $@ $<
+
+# Seeds: the generator's, plus the repo's own guests when they are built.
+fuzz-seeds: $(BUILD)/fuzz/gen_seeds
+	$(BUILD)/fuzz/gen_seeds $(BUILD)/fuzz
+	@for f in os.elf; do [ ! -f $$f ] || cp $$f $(BUILD)/fuzz/elf/seeds/; done
+	@for f in mbtest.elf mbtest-aout.bin; do [ ! -f $$f ] || cp $$f $(BUILD)/fuzz/multiboot/seeds/; done
+	@for f in $(BOOT_GUESTS) hello.bin; do [ ! -f $$f ] || cp $$f $(BUILD)/fuzz/bootsector/seeds/; done
+
+fuzz: $(FUZZ_BINS) fuzz-seeds
+
+fuzz-run-%: fuzz
+	@fuzz/run.sh $* seconds $(FUZZ_SMOKE_SECONDS)
+
+fuzz-smoke: fuzz
+	@$(MAKE) --no-print-directory -j2 $(FUZZ_TARGETS:%=fuzz-run-%)
+
+fuzz-long-%: fuzz
+	@nice -n 10 fuzz/run.sh $* runs $(FUZZ_RUNS)
+
+fuzz-long: fuzz
+	@$(MAKE) --no-print-directory -j2 $(FUZZ_TARGETS:%=fuzz-long-%)
 
 # `make check` / `make run` first install what they need (Debian packages).
 setup-check:
@@ -160,6 +206,7 @@ setup-run:
 check: setup-check
 	$(MAKE) all
 	$(MAKE) clang-check unit
+	$(MAKE) fuzz-smoke
 	tests/run-integration
 
 run: setup-run
@@ -173,6 +220,7 @@ clean:
 # Guests follow a change of the ABI header.
 $(REAL_GUESTS) $(LONG_GUESTS) $(BOOT_GUESTS) $(PC_OBJS): src/abi/mkvm_abi.h
 
-.PHONY: all os unit clang-check check run clean setup-check setup-run fuzz FORCE
+.PHONY: all os unit clang-check check run clean setup-check setup-run fuzz FORCE \
+        fuzz-seeds fuzz-smoke fuzz-long
 FORCE:
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
