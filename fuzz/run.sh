@@ -1,17 +1,17 @@
 #!/bin/sh
 # fuzz/run.sh - run one libFuzzer target built by `make fuzz` and say what it did:
-#   fuzz/run.sh NAME seconds SECONDS | runs RUNS   (BUILD=build by default)
+#   fuzz/run.sh NAME seconds SECONDS | runs RUNS [SECONDS]   (BUILD=build by default)
 # Corpus: $BUILD/fuzz/NAME/corpus (grows), seeds: $BUILD/fuzz/NAME/seeds,
 # crashes: $BUILD/fuzz/NAME/crash-*, log: $BUILD/fuzz/NAME/last.log. One
 # summary line "fuzz NAME: RUNS runs in SECS s, N crashes" (also in
 # $BUILD/fuzz/NAME/last.txt); the exit status is libFuzzer's (0 = no crash).
 set -u
-name=$1 how=$2 amount=$3
+name=$1 how=$2 amount=$3 cap=${4:-}
 dir=${BUILD:-build}/fuzz/$name
 case $how in
     seconds) limit="-max_total_time=$amount" ;;
-    runs) limit="-runs=$amount" ;;
-    *) echo "usage: $0 NAME seconds N | runs N" >&2; exit 2 ;;
+    runs) limit="-runs=$amount${cap:+ -max_total_time=$cap}" ;;
+    *) echo "usage: $0 NAME seconds N | runs N [SECONDS]" >&2; exit 2 ;;
 esac
 dict=
 [ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
