@@ -33,7 +33,10 @@ MB_GUESTS   := mbtest.elf mbtest-aout.bin
 # Boot sectors: guests/boot/NAME.S -> NAME.img, a one-sector disk image
 # (linked at 0x7C00; the source ends with the 0x55AA signature at 510).
 BOOT_GUESTS := $(patsubst guests/boot/%.S,%.img,$(wildcard guests/boot/*.S))
-GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS) $(BOOT_GUESTS)
+# hostile.elf (guests/hostile/): an ELF64 kernel that abuses its virtio-blk
+# disk, for tests/integration/test_hostile.py and bench/durability.sh.
+HOSTILE     := hostile.elf
+GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS) $(BOOT_GUESTS) $(HOSTILE)
 
 # The conformance guest (guests/pc/): a boot sector and a small 32-bit kernel
 # on a raw disk image. pc-test-paging.img is the same image with the boot
@@ -85,6 +88,12 @@ $(LONG_GUESTS): %.bin: guests/long/%.S $(wildcard guests/long/*.inc)
 	@mkdir -p $(BUILD)/guests
 	$(CC) -m64 $(GUEST_ABI) -c -Iguests/long -o $(BUILD)/guests/$*.o $<
 	ld -m elf_x86_64 -Ttext 0x100000 --oformat binary -o $@ $(BUILD)/guests/$*.o
+
+hostile.elf: guests/hostile/hostile.S
+	@mkdir -p $(BUILD)/guests
+	$(CC) -c -o $(BUILD)/guests/hostile.o $<
+	ld -m elf_x86_64 -Ttext 0x100000 -z noexecstack --no-warn-rwx-segments -o $@ \
+	    $(BUILD)/guests/hostile.o
 
 mbtest.elf: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
 	@mkdir -p $(BUILD)/guests

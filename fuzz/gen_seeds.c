@@ -87,6 +87,15 @@ static void type(struct seed *s, const char *t)
 
 /* ---- loaders ---- */
 
+/* e_ident of a little-endian ELF file of class cls (ELFCLASS32/64). */
+static void ident(unsigned char *e, int cls)
+{
+    memcpy(e, ELFMAG, SELFMAG);
+    e[EI_CLASS] = (unsigned char)cls;
+    e[EI_DATA] = ELFDATA2LSB;
+    e[EI_VERSION] = EV_CURRENT;
+}
+
 static void seed_elf(void)
 {
     struct seed s = { .n = 0 };
@@ -94,10 +103,7 @@ static void seed_elf(void)
                      .e_entry = 0x100000, .e_phoff = sizeof(Elf64_Ehdr),
                      .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr),
                      .e_phnum = 2 };
-    memcpy(h.e_ident, ELFMAG, SELFMAG);
-    h.e_ident[EI_CLASS] = ELFCLASS64;
-    h.e_ident[EI_DATA] = ELFDATA2LSB;
-    h.e_ident[EI_VERSION] = EV_CURRENT;
+    ident(h.e_ident, ELFCLASS64);
     Elf64_Phdr p[2] = {
         { .p_type = PT_LOAD, .p_offset = 0x100, .p_vaddr = 0x100000, .p_paddr = 0x100000,
           .p_filesz = 0x40, .p_memsz = 0x40, .p_flags = PF_R | PF_X },
@@ -129,10 +135,7 @@ static void seed_multiboot(void)
                      .e_entry = 0x100000, .e_phoff = sizeof(Elf32_Ehdr),
                      .e_ehsize = sizeof(Elf32_Ehdr), .e_phentsize = sizeof(Elf32_Phdr),
                      .e_phnum = 1 };
-    memcpy(h.e_ident, ELFMAG, SELFMAG);
-    h.e_ident[EI_CLASS] = ELFCLASS32;
-    h.e_ident[EI_DATA] = ELFDATA2LSB;
-    h.e_ident[EI_VERSION] = EV_CURRENT;
+    ident(h.e_ident, ELFCLASS32);
     Elf32_Phdr p = { .p_type = PT_LOAD, .p_offset = 0x1000, .p_vaddr = 0x100000,
                      .p_paddr = 0x100000, .p_filesz = 0x100, .p_memsz = 0x3000,
                      .p_flags = PF_R | PF_X };
@@ -442,26 +445,26 @@ static void seed_hypercall(void)
     static const uint8_t modes[] = { 0, 1, 3 };      /* real, protected, long */
     for (unsigned m = 0; m < 3; m++) {
         op(&s, K_MODE, WR, 1, modes[m], 0, m == 0 ? 0x1000 : 0);
-        hc_call(&s, HC_VERSION);
+        hc_call(&s, MKVM_HC_VERSION);
         hc_reg(&s, RBX, 'x');
-        hc_call(&s, HC_PUTCHAR);
+        hc_call(&s, MKVM_HC_PUTCHAR);
         hc_reg(&s, RSI, 0x100);
         hc_reg(&s, RCX, 16);
-        hc_call(&s, HC_WRITE);
+        hc_call(&s, MKVM_HC_WRITE);
         hc_reg(&s, RDI, 0x200);
         hc_reg(&s, RCX, 64);
-        hc_call(&s, HC_READLINE);
-        hc_call(&s, HC_NOP);
+        hc_call(&s, MKVM_HC_READLINE);
+        hc_call(&s, MKVM_HC_NOP);
         in(&s, 1, 0);
         in(&s, 4, 1);
     }
     hc_reg(&s, RBX, 3);
-    hc_call(&s, HC_EXIT_CODE);
+    hc_call(&s, MKVM_HC_EXIT_CODE);
     save("hypercall", "every-mode", &s);
     s.n = 0;
     hc_reg(&s, RSI, 0xFFF0);
     hc_reg(&s, RCX, 0x20);
-    hc_call(&s, HC_WRITE);                           /* runs past the end of RAM */
+    hc_call(&s, MKVM_HC_WRITE);                           /* runs past the end of RAM */
     save("hypercall", "write-past-ram", &s);
 }
 

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct fuzz_vm f;
-    static const struct fuzz_range r[] = { { HC_PORT, 4 } };
+    static const struct fuzz_range r[] = { { MKVM_HC_PORT, 4 } };
     if (fuzz_vm_init(&f, 64 << 10, true) || hypercall_create(&f.vm))
         __builtin_trap();
     struct fuzz_in in = { data, size };

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct fuzz_range r[] = { { VIRTIO_MMIO_SLOT_BASE(0), VIRTIO_MMIO_SIZE } };
     char path[64];
     int fd = fuzz_scratch_file(path, SECTORS * 512, NULL, 0);
-    if (fd < 0 || fuzz_vm_init(&f, RAM, false) || virtio_blk_create(&f.vm, path, 0))
+    if (fd < 0 || fuzz_vm_init(&f, RAM, false) || virtio_blk_create(&f.vm, path))
         __builtin_trap();
     /* Byte 0: how many operations; after them, the guest's RAM from GPA 0. */
     struct fuzz_in in = { data, size };

@@ -4,7 +4,8 @@
 #   mini-kvm -m 16M -k hostile.elf --disk D.img -p SCENARIO
 #
 # Entered in 64-bit mode at 0x100000 with the first 4 GiB identity-mapped,
-# RDI = boot info (0x7000: ram_size at +8, command line pointer at +16).
+# RDI = boot info (struct mkvm_boot_info, src/abi/mkvm_abi.h: ram_size at +8,
+# the command line's address at +16, nvirtio at +28, virtio[0].base at +32).
 # The first letter of the command line picks the scenario (table below).
 # Every scenario ends with one line on port 0xE9,
 #   "hostile: X status=SS used=UUUU req=RR"
@@ -13,7 +14,6 @@
 # Scenario 'D' (durability) reads sector 1, writes its bitwise complement to
 # sector 2, flushes, prints "hostile: flushed" and spins until killed.
 
-    .set VIO,        0xD0000000     # virtio-mmio slot 0 (docs/devices.md)
     .set R_STATUS,   0x070
     .set R_DRVFEAT,  0x020
     .set R_DRVSEL,   0x024
@@ -46,7 +46,9 @@
 _start:
     mov $0x80000, %rsp
     mov %rdi, %rbx                  # boot info
-    mov $VIO, %r15
+    mov 32(%rbx), %r15              # the first virtio device: the disk
+    cmpl $0, 28(%rbx)
+    je unknown
     movb $0xff, STATUS              # "untouched" until the device writes it
     movw $0, USED + 2
     mov 16(%rbx), %rsi              # command line
@@ -84,7 +86,7 @@ table:
     .quad 'l', s_sector_huge        # write at sector 2^63
     .quad 'm', s_past_end           # write of 2 sectors starting at the last one
     .quad 'n', s_misaligned         # a descriptor table at an odd address
-    .quad 'o', s_mmio_buf           # a buffer in the MMIO hole (0xD0000000)
+    .quad 'o', s_mmio_buf           # a buffer on the device's own registers
     .quad 'p', s_hdr_huge           # a header descriptor of 0xFFFFFFFF bytes
     .quad 'q', s_notify_storm       # 100000 notifications of an empty ring
     .quad 'r', s_reg_flood          # 100000 writes and reads over the whole register window
@@ -97,7 +99,7 @@ table:
     .quad 0, 0
     .text
 
-unknown:
+unknown:                            # (or no disk)
     lea msg_unknown(%rip), %rsi
     call puts
     jmp poweroff
@@ -122,13 +124,17 @@ negotiate:
 
 # queue 0: size %edi, rings at DESC/AVAIL/USED, ready
 queue:
+    mov $DESC, %esi
+    mov $USED, %edx
+# queue 0: size %edi, descriptors at %esi, avail at AVAIL, used at %edx, ready
+queue_at:
     WR R_QSEL, $0
     WR R_QNUM, %edi
-    WR R_DESC, $DESC
+    WR R_DESC, %esi
     WR R_DESC + 4, $0
     WR R_DRIVER, $AVAIL
     WR R_DRIVER + 4, $0
-    WR R_DEVICE, $USED
+    WR R_DEVICE, %edx
     WR R_DEVICE + 4, $0
     WR R_QREADY, $1
     ret
@@ -240,14 +246,11 @@ s_len_max:
 
 s_ring_end:
     call negotiate
-    mov 8(%rbx), %rax               # RAM size: the table's last 16 bytes lie past it
-    sub $(16 * 16 - 16), %rax
-    WR R_QSEL, $0
-    WR R_QNUM, $16
-    WR R_DESC, %eax
-    WR R_DRIVER, $AVAIL
-    WR R_DEVICE, $USED
-    WR R_QREADY, $1
+    mov 8(%rbx), %rsi               # RAM size: the table's last 16 bytes lie past it
+    sub $(16 * 16 - 16), %rsi
+    mov $16, %edi
+    mov $USED, %edx
+    call queue_at
     call driver_ok
     xor %edi, %edi
     jmp submit
@@ -339,12 +342,10 @@ s_past_end:
 
 s_misaligned:
     call negotiate
-    WR R_QSEL, $0
-    WR R_QNUM, $16
-    WR R_DESC, $(DESC + 1)
-    WR R_DRIVER, $AVAIL
-    WR R_DEVICE, $USED
-    WR R_QREADY, $1
+    mov $16, %edi
+    mov $(DESC + 1), %esi
+    mov $USED, %edx
+    call queue_at
     call driver_ok
     xor %edi, %edi
     jmp submit
@@ -399,12 +400,10 @@ s_reg_flood:
 
 s_used_over_desc:
     call negotiate
-    WR R_QSEL, $0
-    WR R_QNUM, $16
-    WR R_DESC, $DESC
-    WR R_DRIVER, $AVAIL
-    WR R_DEVICE, $DESC              # the device's used entries land on descriptors
-    WR R_QREADY, $1
+    mov $16, %edi
+    mov $DESC, %esi
+    mov $DESC, %edx                 # the device's used entries land on descriptors
+    call queue_at
     call driver_ok
     mov $512, %edx
     mov $3, %esi

@@ -53,13 +53,25 @@ static void set_result(struct vcpu *c, struct kvm_regs *r, const struct hc_mode 
     vcpu_regs_dirty(c);
 }
 
+/* Bits 63:47 all equal: an address a 64-bit guest can use (4-level paging). */
+static bool canonical(uint64_t a)
+{
+    uint64_t top = a >> 47;
+    return top == 0 || top == 0x1FFFF;
+}
+
 /* A guest buffer [off, off+len) of the mode's data segment as a host
  * pointer, or NULL. Paged buffers must be contiguous in guest-physical
- * memory; real-mode buffers may not run past their 64 KiB segment. */
+ * memory; real-mode buffers may not run past their 64 KiB segment. A 64-bit
+ * buffer must be canonical at both ends: KVM_TRANSLATE walks the page tables
+ * with bits 63:48 ignored, so 0x8000000000000000 would alias address 0 where
+ * the guest's own access would fault (test_hostile.py found it). */
 static uint8_t *guest_buffer(struct vcpu *c, const struct hc_mode *m, uint64_t off, uint64_t len)
 {
     uint64_t lin = m->ds_base + off, limit = m->bits == 16 ? 0x10000 : m->bits == 32 ? 1ULL << 32 : 0;
     if ((limit && (off > limit || len > limit - off)) || lin + len < lin)
+        return NULL;
+    if (m->bits == 64 && (!canonical(lin) || (len && !canonical(lin + len - 1))))
         return NULL;
     if (!m->paging)
         return guest_ptr(&c->vm->mem, lin, len);
