@@ -151,7 +151,7 @@ clang-check:
 # FUZZ_RUNS executions under nice. A crash fails the run and leaves
 # build/fuzz/NAME/crash-*; `build/fuzz/NAME/fuzzer FILE` replays it.
 FUZZ_TARGETS := elf bzimage bootsector multiboot virtio_blk hypercall serial i8042 \
-                acpi_pm legacy_ports ide gdb_packet
+                acpi_pm legacy_ports ide gdb_packet api_http
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Ifuzz -Itests/unit \
@@ -178,7 +178,7 @@ $(BUILD)/fuzz/libmkvm.a: $(FUZZ_OBJS)
 
 $(BUILD)/fuzz/%/fuzzer: fuzz/%.c $(BUILD)/fuzz/libmkvm.a
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/fuzz/libmkvm.a -lpthread
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/fuzz/libmkvm.a $(LDLIBS)
 
 $(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c
 	@mkdir -p $(dir $@)

@@ -495,6 +495,41 @@ static void seed_gdb(void)
     save("gdb_packet", "session", &s);
 }
 
+/* ---- the control API: byte 0 = chunking, then what a client sends ---- */
+
+static void http(struct seed *s, const char *method, const char *path, const char *body)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof(buf), "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     method, path, strlen(body), body);
+    put(s, s->n, buf, (size_t)n);
+}
+
+static void seed_api(void)
+{
+    struct seed s = { .n = 1 };
+    s.b[0] = 63;                                     /* 64-byte chunks, the VMM obliges */
+    http(&s, "GET", "/", "");
+    http(&s, "PUT", "/boot-source",
+         "{\"kernel_image_path\":\"os.elf\",\"boot_args\":\"console=ttyS0\"}");
+    http(&s, "PUT", "/machine-config", "{\"vcpu_count\":2,\"mem_size_mib\":256}");
+    http(&s, "PUT", "/drives/rootfs", "{\"drive_id\":\"rootfs\",\"path_on_host\":"
+         "\"disk.img\",\"is_root_device\":true,\"is_read_only\":false}");
+    http(&s, "GET", "/machine-config", "");
+    http(&s, "PUT", "/actions", "{\"action_type\":\"InstanceStart\"}");
+    http(&s, "PATCH", "/vm", "{\"state\":\"Paused\"}");
+    http(&s, "PUT", "/snapshot/create", "{\"snapshot_path\":\"s\",\"mem_file_path\":\"m\"}");
+    http(&s, "PATCH", "/vm", "{\"state\":\"Resumed\"}");
+    save("api_http", "session", &s);
+    s.n = 1;
+    s.b[0] = 64 | 0;                                 /* byte by byte, the VMM refuses */
+    http(&s, "PUT", "/actions", "{\"action_type\":\"InstanceStart\"}");
+    http(&s, "PUT", "/snapshot/load", "{\"snapshot_path\":\"s\",\"mem_file_path\":\"m\","
+         "\"resume_vm\":true}");
+    save("api_http", "refused", &s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -514,5 +549,6 @@ int main(int argc, char **argv)
     seed_legacy_ports();
     seed_hypercall();
     seed_gdb();
+    seed_api();
     return 0;
 }

@@ -134,6 +134,8 @@ enum http_feed http_feed(struct http_conn *c, const char *data, size_t len, size
         return HTTP_NEED_MORE;
     }
     *used = http_parser_execute(&c->p, &settings, data, len);
+    if (*used > len)                    /* http-parser counts an unexpected EOF as 1 */
+        *used = len;
     if (c->complete)
         return HTTP_READY;
     enum http_errno e = HTTP_PARSER_ERRNO(&c->p);

@@ -106,6 +106,7 @@ static void test_http_limits_and_garbage(void **state)
     assert_int_equal(feed(c, "PUT /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nab", &used),
                      HTTP_NEED_MORE);
     assert_int_equal(http_feed(c, "", 0, &used), HTTP_BAD);
+    assert_int_equal(used, 0);      /* http-parser says 1 for an EOF mid-request (fuzz/api_http.c) */
     assert_non_null(strstr(c->err, "malformed"));
     free(c);
 }
