@@ -205,6 +205,10 @@ fuzz-long-%: fuzz
 fuzz-long: fuzz
 	@$(MAKE) --no-print-directory -j2 $(FUZZ_TARGETS:%=fuzz-long-%)
 
+# kill -9 durability trials (docs/security.md): 100 here, 5 in make check.
+soak: mini-kvm hostile.elf
+	bench/durability.sh 100
+
 # `make check` / `make run` first install what they need (Debian packages).
 setup-check:
 	@tools/setup-host check
@@ -230,6 +234,6 @@ clean:
 $(REAL_GUESTS) $(LONG_GUESTS) $(BOOT_GUESTS) $(PC_OBJS): src/abi/mkvm_abi.h
 
 .PHONY: all os unit clang-check check run clean setup-check setup-run fuzz FORCE \
-        fuzz-seeds fuzz-smoke fuzz-long
+        fuzz-seeds fuzz-smoke fuzz-long soak
 FORCE:
 -include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

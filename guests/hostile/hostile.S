@@ -95,6 +95,7 @@ table:
     .quad 'u', s_bad_queue          # QueueSel 7 (no such queue), ready + notify it
     .quad 'v', s_live_change        # rewrite QueueNum and the rings of a live queue
     .quad 'w', s_ok_write           # a well-formed write of sector 3 (the control case)
+    .quad 'x', s_port_flood         # 0 out to every port of the PC platform, then a byte in
     .quad 'D', s_durability
     .quad 0, 0
     .text
@@ -448,6 +449,27 @@ s_ok_write:
     mov $512, %edx
     mov $3, %esi
     jmp write_req
+
+# Every port but 0xE9 (it would print), 0xF4-0xF7 (debug exit) and 0x500-0x503
+# (hypercall 0 is EXIT), which would stop the guest: the platform's claimed devices (UART, RTC, i8042, ACPI PM, CGA, port
+# 0x92, POST) and the unclaimed rest. 0 resets or powers off nothing.
+s_port_flood:
+    xor %edx, %edx
+1:  cmp $0xE9, %edx
+    je 2f
+    mov %edx, %eax
+    and $0xFFFC, %eax
+    cmp $0xF4, %eax
+    je 2f
+    cmp $0x500, %eax                # the hypercall port: function 0 is EXIT
+    je 2f
+    xor %eax, %eax
+    out %al, (%dx)
+    in (%dx), %al
+2:  inc %edx
+    cmp $0x10000, %edx
+    jne 1b
+    ret
 
 # Durability: sector 1 in, its complement out to sector 2, flush, report.
 s_durability:

@@ -162,8 +162,10 @@ def test_out_of_range_writes_are_refused(tmp_path, rss_bound, scenario):
 
 
 # Notifications that must be ignored: before DRIVER_OK (e), for queues that do not
-# exist (u), and 100000 of them on an empty ring (q).
-@pytest.mark.parametrize("scenario,status", [("e", 0x0B), ("u", 0x0F), ("q", 0x0F)])
+# exist (u), and 100000 of them on an empty ring (q); and a write of 0 to every port of
+# the PC platform and a read of each (x), which must not touch the disk either.
+@pytest.mark.parametrize("scenario,status", [("e", 0x0B), ("u", 0x0F), ("q", 0x0F),
+                                             ("x", 0x00)])
 def test_notifications_out_of_turn_are_ignored(tmp_path, rss_bound, scenario, status):
     r, before, after = hostile(tmp_path, scenario)
     assert r.status == 0 and r.err == "", r
