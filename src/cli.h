@@ -3,6 +3,8 @@
 #ifndef MINI_KVM_CLI_H
 #define MINI_KVM_CLI_H
 
+#include "core/sandbox.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +50,8 @@ struct options {
     const char *config_file;    /* --config-file: Firecracker's JSON configuration */
     const char *restore;        /* --restore SNAPSHOT (docs/snapshot.md) */
     const char *restore_mem;    /* --restore-mem MEMFILE */
+    bool no_seccomp;            /* --no-seccomp: no filters (debugging only) */
+    struct sandbox_user user;   /* --user UID:GID: drop root once set up */
 };
 
 /* Defaults: real mode flat binaries get 1 MiB, kernels and disk boots 512 MiB. */

@@ -4,6 +4,7 @@
 #include "guest.h"
 #include "arch/hostcheck.h"
 #include "core/kvm.h"
+#include "core/sandbox.h"
 #include "core/stats.h"
 #include "core/vcpu.h"
 #include "core/util.h"
@@ -54,6 +55,7 @@ struct watchdog {
     struct guest *g;
     int n;
     unsigned seconds;
+    struct sandbox *sandbox;
     pthread_mutex_t lock;
     pthread_cond_t done;
     bool finished;
@@ -62,6 +64,7 @@ struct watchdog {
 static void *watchdog_thread(void *arg)
 {
     struct watchdog *w = arg;
+    sandbox_enter(w->sandbox, SANDBOX_WATCHDOG);
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);     /* cannot fail for this clock */
     until.tv_sec += w->seconds;
@@ -79,9 +82,9 @@ static void *watchdog_thread(void *arg)
 }
 
 /* Start every guest, wait for all; status = first failing guest's. */
-static int run_all(struct guest *g, int n, const struct options *opt)
+static int run_all(struct guest *g, int n, const struct options *opt, struct sandbox *sb)
 {
-    struct watchdog w = { .g = g, .n = n, .seconds = opt->timeout };
+    struct watchdog w = { .g = g, .n = n, .seconds = opt->timeout, .sandbox = sb };
     pthread_t dog;
     bool dog_started = false;
     pthread_condattr_t attr;    /* the timeout must not follow wall-clock jumps */
@@ -100,6 +103,10 @@ static int run_all(struct guest *g, int n, const struct options *opt)
         }
         dog_started = e == 0;
     }
+    /* Every thread exists and waits at the gate: drop privileges, seal. */
+    if (sandbox_seal_main(sb))
+        for (int i = 0; i < n; i++)
+            vm_stop(&g[i].vm, 1);
     int status = 0;
     for (int i = 0; i < n; i++) {
         int s = vm_wait(&g[i].vm);
@@ -129,9 +136,9 @@ static int run_all(struct guest *g, int n, const struct options *opt)
     return status;
 }
 
-static int run_guests(const struct options *opt, struct kvm_host *kvm);
+static int run_guests(const struct options *opt, struct kvm_host *kvm, struct sandbox *sb);
 
-static int run(const struct options *opt)
+static int run(const struct options *opt, struct sandbox *sb)
 {
     struct kvm_host kvm;
     if (kvm_host_open(&kvm))
@@ -141,20 +148,22 @@ static int run(const struct options *opt)
     if (opt->api) {     /* the guest comes later, from the API (docs/api.md) */
         struct console *con = xcalloc(1, sizeof(*con));   /* never freed: see below */
         console_init(con, false);
+        con->sandbox = sb;
+        sandbox_unsealed(sb);   /* guests are built later, on the API thread */
         return vmm_run_api(opt, &kvm, con);
     }
     struct options fileopt;
     struct vmconfig *cfg = NULL;
     if (opt->config_file) {     /* Firecracker's JSON: the options it stands for */
-        int r = vmm_config_file(opt, &fileopt, &cfg) ? 1 : run_guests(&fileopt, &kvm);
+        int r = vmm_config_file(opt, &fileopt, &cfg) ? 1 : run_guests(&fileopt, &kvm, sb);
         free(cfg);
         return r;
     }
-    return run_guests(opt, &kvm);
+    return run_guests(opt, &kvm, sb);
 }
 
 /* Build the guests of the command line (or --config-file), run them, wait. */
-static int run_guests(const struct options *opt, struct kvm_host *kvm)
+static int run_guests(const struct options *opt, struct kvm_host *kvm, struct sandbox *sb)
 {
     bool platform = opt->kernel || cli_disk_boot(opt) || opt->restore;   /* one guest, a PC */
     int n = platform ? 1 : opt->nguests;
@@ -163,6 +172,7 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm)
      * exits (it can be blocked in read(2) with nothing to wake it). */
     struct console *con = xcalloc(1, sizeof(*con));
     console_init(con, n > 1);
+    con->sandbox = sb;
     int status = 1;
     for (int i = 0; i < n; i++) {
         int r = opt->restore ? guest_setup_restore(&g[i], kvm, opt, con)
@@ -176,6 +186,7 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm)
             free(g);
             return 1;
         }
+        g[i].vm.sandbox = sb;
     }
     if (opt->gdb && !(g[0].vm.gdb = gdbstub_create(&g[0].vm, opt->gdb, opt->gdb_wait))) {
         console_stop_input(con);
@@ -187,7 +198,8 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm)
         console_set_screen(con, show_screen, &g[0]);
         console_raw(con, quit_vm, &g[0].vm);
     }
-    status = run_all(g, n, opt);
+    console_start_reader(con);  /* a sealed vCPU may not start threads */
+    status = run_all(g, n, opt, sb);
     gdbstub_destroy(g[0].vm.gdb);
     g[0].vm.gdb = NULL;
     console_restore();
@@ -216,5 +228,11 @@ int main(int argc, char **argv)
         printf("mini-kvm %s\n", VERSION);
         return 0;
     }
-    return run(&opt);
+    /* Never freed: threads started during set-up wait at its gate, and the
+     * detached stdin reader may still be waiting there at exit. */
+    struct sandbox *sb = xcalloc(1, sizeof(*sb));
+    sandbox_init(sb, !opt.no_seccomp, &opt.user);
+    if (sandbox_early(sb))
+        return 1;
+    return run(&opt, sb);
 }

@@ -76,6 +76,7 @@ static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
     errorf_capture(NULL, 0);
     if (r)
         return failed(v, err, n, "InstanceStart");
+    v->g.vm.sandbox = v->con->sandbox;      /* the vCPU threads seal themselves */
     vm_start(&v->g.vm);
     set_state(v, API_RUNNING);
     return 0;
@@ -120,6 +121,7 @@ static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool 
     errorf_capture(NULL, 0);
     if (r)
         return failed(v, err, n, "snapshot/load");
+    v->g.vm.sandbox = v->con->sandbox;
     if (!resume)        /* the vCPUs park before their first KVM_RUN */
         vm_pause_before_start(&v->g.vm);
     vm_start(&v->g.vm);

@@ -3,6 +3,7 @@
 #include "hostcheck.h"
 #include "x86.h"
 #include "core/kvm.h"
+#include "core/sandbox.h"
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
@@ -82,24 +83,10 @@ static bool probe_long_mode(struct kvm_host *h)
     return ok;
 }
 
-static void find_module(char *out, size_t n)
-{
-    static const char *const mods[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
-    snprintf(out, n, "unknown");
-    for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
-        char path[64];
-        snprintf(path, sizeof(path), "/sys/module/%s", mods[i]);
-        if (access(path, F_OK) == 0) {
-            snprintf(out, n, "%s", mods[i]);
-            return;
-        }
-    }
-}
-
 int hostcheck_probe(struct kvm_host *h, struct host_caps *caps)
 {
     memset(caps, 0, sizeof(*caps));
-    find_module(caps->module, sizeof(caps->module));
+    snprintf(caps->module, sizeof(caps->module), "%s", h->module);
     caps->long_mode = probe_long_mode(h);
     caps->paging32 = probe_paging32(h);
     caps->run_linux = caps->long_mode && caps->paging32 && h->irqchip;
@@ -136,7 +123,14 @@ bool hostcheck_explain_fault(struct vcpu *c)
     if (!(s.cr0 & (1u << 31)) && s.cr3 == 0)
         return false;
     struct host_caps caps;
-    hostcheck_probe(c->vm->kvm, &caps);
+    if (c->vm->sandbox && c->vm->sandbox->seccomp) {
+        /* A sealed vCPU may not create the probe's VM (docs/security.md):
+         * go by the module, kvm_pvm being the KVM known to refuse it. */
+        snprintf(caps.module, sizeof(caps.module), "%s", c->vm->kvm->module);
+        caps.paging32 = strcmp(caps.module, "kvm_pvm") != 0;
+    } else {
+        hostcheck_probe(c->vm->kvm, &caps);
+    }
     if (caps.paging32)
         return false;
     errorf("%s: the guest runs in 32-bit protected mode, and this host's KVM (%s) cannot "

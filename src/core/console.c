@@ -1,6 +1,7 @@
 /* console.c - stdout line discipline for one or many guests, a stdin reader
  * thread with a ring buffer, and the raw-terminal mode with Ctrl-A keys. */
 #include "console.h"
+#include "sandbox.h"
 #include "util.h"
 
 #include <errno.h>
@@ -180,6 +181,7 @@ static void *reader_thread(void *arg)
     struct console *c = arg;
     uint8_t b[256];
     bool pending = false;
+    sandbox_enter(c->sandbox, SANDBOX_CONSOLE);
     for (;;) {
         ssize_t r = read(0, b, sizeof(b));
         if (r < 0 && errno == EINTR)
@@ -217,6 +219,11 @@ static void start_reader(struct console *c)
         }
     }
     pthread_mutex_unlock(&c->in_lock);
+}
+
+void console_start_reader(struct console *c)
+{
+    start_reader(c);
 }
 
 void console_start_input(struct console_port *p, void (*notify)(void *), void *dev)

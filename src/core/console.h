@@ -33,6 +33,7 @@ struct console {
     void *quit_arg;
     void (*screen)(void *arg);  /* Ctrl-A v: print the guest's screen */
     void *screen_arg;
+    struct sandbox *sandbox;    /* the reader waits at its gate, then seals */
 };
 
 /* One guest's end of the console. */
@@ -66,6 +67,9 @@ int console_poll(struct console_port *p);
 /* Start reading stdin on a thread; notify(dev) runs whenever input arrives
  * (the UART raises its interrupt). */
 void console_start_input(struct console_port *p, void (*notify)(void *), void *dev);
+/* Start the stdin reader now if a guest owns stdin (before the sandbox is
+ * sealed: a sealed vCPU thread may not create threads). */
+void console_start_reader(struct console *c);
 /* Detach the notify and quit callbacks (before devices and VMs are freed). */
 void console_stop_input(struct console *c);
 /* The guest is stopping: wake a vCPU blocked in console_getchar (-1). */

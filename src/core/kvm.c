@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -14,6 +15,22 @@ int kvm_host_cap(const struct kvm_host *h, int cap)
 {
     int r = ioctl(h->fd, KVM_CHECK_EXTENSION, cap);
     return r < 0 ? 0 : r;
+}
+
+/* Only reported (and used by a sealed vCPU, docs/security.md): decisions
+ * about what the host runs come from hostcheck.c's probes. */
+static void find_module(char *out, size_t n)
+{
+    static const char *const mods[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+    snprintf(out, n, "unknown");
+    for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/sys/module/%s", mods[i]);
+        if (access(path, F_OK) == 0) {
+            snprintf(out, n, "%s", mods[i]);
+            return;
+        }
+    }
 }
 
 int kvm_host_open(struct kvm_host *h)
@@ -67,6 +84,7 @@ int kvm_host_open(struct kvm_host *h)
     h->irqchip = kvm_host_cap(h, KVM_CAP_IRQCHIP) > 0;
     h->pit = kvm_host_cap(h, KVM_CAP_PIT2) > 0;
     h->tss_addr = kvm_host_cap(h, KVM_CAP_SET_TSS_ADDR) > 0;
+    find_module(h->module, sizeof(h->module));
     return 0;
 fail:
     close(h->fd);

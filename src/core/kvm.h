@@ -12,6 +12,7 @@ struct kvm_host {
     bool irqchip;      /* KVM_CAP_IRQCHIP: in-kernel PIC/IOAPIC/LAPIC */
     bool pit;          /* KVM_CAP_PIT2 */
     bool tss_addr;     /* KVM_CAP_SET_TSS_ADDR */
+    char module[32];   /* kvm_intel, kvm_amd, kvm_pvm... or "unknown" (reports) */
 };
 
 /* Open /dev/kvm and check it. Prints a one-line reason and returns -1 when

@@ -4,6 +4,7 @@
 #include "arch/hostcheck.h"
 #include "debug/gdbstub.h"
 #include "kvm.h"
+#include "sandbox.h"
 #include "util.h"
 #include "vm.h"
 
@@ -209,6 +210,7 @@ void *vcpu_thread(void *arg)
     bool trace = vm->trace;
     c->self = pthread_self();
     atomic_store(&c->running, true);    /* vm_stop may signal us from now on */
+    sandbox_enter(vm->sandbox, SANDBOX_VCPU);   /* before the guest's first instruction */
     while (!atomic_load(&vm->stopping)) {
         if (c->regs_dirty) {
             if (ioctl(c->fd, KVM_SET_REGS, &c->regs) < 0) {

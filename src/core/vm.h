@@ -15,6 +15,7 @@ struct kvm_host;
 struct console_port;
 struct vcpu;
 struct gdbstub;
+struct sandbox;
 
 #define VM_MAX_CPUS 64
 #define VM_MAX_OWNED 32
@@ -37,6 +38,7 @@ struct vm {
     struct console_port *con;   /* this guest's console (output, input) */
     struct gdbstub *gdb;        /* --gdb: the debugger stub, or NULL */
     struct virtio_table virtio; /* where each virtio-mmio device sits */
+    struct sandbox *sandbox;    /* vCPU threads wait at its gate, then seal */
 
     atomic_bool stopping;       /* set once; every vCPU leaves its loop */
     int exit_status;            /* meaningful once stopping */

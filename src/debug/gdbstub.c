@@ -2,6 +2,7 @@
  * implement the protocol's target (registers, memory, breakpoints) on the VM. */
 #include "gdbstub.h"
 #include "gdb_internal.h"
+#include "core/sandbox.h"
 #include "core/util.h"
 #include "core/vcpu.h"
 
@@ -252,6 +253,7 @@ static bool stub_quit(struct gdbstub *g)
 static void *stub_thread(void *arg)
 {
     struct gdbstub *g = arg;
+    sandbox_enter(g->vm->sandbox, SANDBOX_GDB);
     for (;;) {
         /* Checked before poll too: serve() may have drained the wake byte that
          * gdbstub_destroy wrote, and poll would then wait forever. */

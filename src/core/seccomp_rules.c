@@ -1,0 +1,96 @@
+/* seccomp_rules.c - the allow-lists: for each thread kind, the system calls
+ * (and ioctl numbers) it may make once sealed, each with the reason. */
+#include "seccomp_rules.h"
+
+#include <linux/kvm.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+/* An entry without arguments allows the call; with arguments, all of them
+ * must match (several entries for one call are alternatives). */
+#define ANY(name, why)  { SCMP_SYS(name), why, 0, { { 0 } } }
+#define ARG(name, a, op, v, why) { SCMP_SYS(name), why, 1, { { a, op, v, 0 } } }
+#define NOEXEC(name, a, why) \
+    { SCMP_SYS(name), why, 1, { { a, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0 } } }
+#define IOCTL(req, why) ARG(ioctl, 1, SCMP_CMP_EQ, (req), why)
+#define STDIN_IOCTL(req, why) \
+    { SCMP_SYS(ioctl), why, 2, { { 0, SCMP_CMP_EQ, 0, 0 }, { 1, SCMP_CMP_EQ, (req), 0 } } }
+
+/* Every thread: locks, memory, signals, messages, the end of the process. */
+static const struct seccomp_rule common[] = {
+    ANY(futex, "pthread mutexes, condition variables and joins"),
+    ANY(write, "one-line messages on stderr (errorf) and guest output on stdout"),
+    ANY(clock_gettime, "timed waits and the PM timer when the vDSO cannot answer"),
+    ANY(brk, "malloc in the main arena"),
+    NOEXEC(mmap, 2, "malloc: new arenas and large blocks (never executable)"),
+    NOEXEC(mprotect, 2, "malloc grows a thread's arena (never executable)"),
+    ANY(munmap, "free() of large blocks"),
+    ANY(madvise, "glibc releases free memory and an ended thread's stack"),
+    ANY(rt_sigreturn, "return from the kick (SIGUSR1) and fatal-signal handlers"),
+    ANY(rt_sigprocmask, "glibc masks signals in raise() and at thread exit"),
+    ARG(rt_sigaction, 0, SCMP_CMP_NE, SIGSYS,
+        "a fatal-signal handler resets its signal before raising it (never SIGSYS)"),
+    ANY(getpid, "pthread_kill and raise() name the process"),
+    ANY(gettid, "raise() names the thread"),
+    ANY(tgkill, "the vCPU kick (SIGUSR1) and raise() of a fatal signal"),
+    STDIN_IOCTL(TCGETS, "tcsetattr reads stdin's terminal settings before it sets them"),
+    STDIN_IOCTL(TCSETS, "restore the terminal at exit or on a fatal signal (tcsetattr)"),
+    ANY(exit, "a thread ends"),
+    ANY(exit_group, "the process ends (exit, and _exit after a forbidden call)"),
+};
+
+static const struct seccomp_rule main_only[] = {
+    ANY(close, "vm_destroy closes vCPU, VM and disk image descriptors"),
+    ANY(unlink, "the GDB stub removes its Unix socket at exit"),
+    ANY(getrusage, "--stats reports the maximum RSS"),
+    ANY(sysinfo, "qsort (the --stats table) asks glibc for the memory size"),
+    ANY(mincore, "--stats counts the guest RAM pages touched"),
+};
+
+static const struct seccomp_rule vcpu_only[] = {
+    IOCTL(KVM_RUN, "run the guest"),
+    IOCTL(KVM_GET_REGS, "hypercall arguments, register dumps, gdb"),
+    IOCTL(KVM_SET_REGS, "hypercall results, gdb register writes"),
+    IOCTL(KVM_GET_SREGS, "guest mode for dumps, string I/O and gdb"),
+    IOCTL(KVM_SET_SREGS, "gdb writes segment and control registers"),
+    IOCTL(KVM_TRANSLATE, "hypercall buffers and gdb reads at linear addresses"),
+    IOCTL(KVM_SET_GUEST_DEBUG, "gdb breakpoints and single steps"),
+    IOCTL(KVM_GET_MP_STATE, "gdb: is the vCPU halted before stepping"),
+    IOCTL(KVM_IRQ_LINE, "devices raise and lower interrupt lines"),
+    ANY(pread64, "virtio-blk and IDE read the disk image"),
+    ANY(pwrite64, "virtio-blk and IDE write the disk image"),
+    ANY(fdatasync, "virtio-blk FLUSH and IDE FLUSH CACHE"),
+};
+
+static const struct seccomp_rule console_only[] = {
+    ARG(read, 0, SCMP_CMP_EQ, 0, "read stdin (fd 0 only)"),
+    IOCTL(KVM_IRQ_LINE, "the UART raises its receive interrupt when input arrives"),
+};
+
+static const struct seccomp_rule gdb_only[] = {
+    ANY(poll, "wait for the debugger, a second client or the wake pipe"),
+    ANY(accept4, "accept the debugger's connection"),
+    ANY(setsockopt, "TCP_NODELAY on the debugger's connection"),
+    ANY(recvfrom, "packets from the debugger"),
+    ANY(sendto, "replies to the debugger"),
+    ANY(read, "drain the wake pipe"),
+    ANY(close, "drop a refused client or a detached debugger"),
+};
+
+/* The watchdog only waits on a clock and stops VMs: the common list. */
+
+static const struct seccomp_list lists[SANDBOX_KINDS] = {
+    [SANDBOX_MAIN] = { main_only, sizeof(main_only) / sizeof(main_only[0]) },
+    [SANDBOX_VCPU] = { vcpu_only, sizeof(vcpu_only) / sizeof(vcpu_only[0]) },
+    [SANDBOX_CONSOLE] = { console_only, sizeof(console_only) / sizeof(console_only[0]) },
+    [SANDBOX_WATCHDOG] = { NULL, 0 },
+    [SANDBOX_GDB] = { gdb_only, sizeof(gdb_only) / sizeof(gdb_only[0]) },
+};
+
+const struct seccomp_list seccomp_common = { common, sizeof(common) / sizeof(common[0]) };
+
+const struct seccomp_list *seccomp_list_of(enum sandbox_kind kind)
+{
+    return &lists[kind];
+}
