@@ -82,8 +82,7 @@ const char cli_usage[] =
 
 enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT,
        OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT, OPT_API, OPT_CONFIG_FILE, OPT_RESTORE,
-       OPT_RESTORE_MEM };
-       OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT, OPT_NO_SECCOMP, OPT_USER };
+       OPT_RESTORE_MEM, OPT_NO_SECCOMP, OPT_USER };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },

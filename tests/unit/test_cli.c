@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -227,6 +228,41 @@ static void test_api_config_restore(void **state)
     assert_non_null(strstr(err, "give one of"));
 }
 
+/* --user UID:GID (numeric, never root) and --no-seccomp; the filter is on
+ * unless asked otherwise. */
+static void test_least_privilege(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("hello.bin")), 0);
+    assert_false(o.no_seccomp);
+    assert_false(o.user.set);
+    assert_int_equal(parse(&o, err, ARGS("--no-seccomp", "--user", "65534:100", "hello.bin")), 0);
+    assert_true(o.no_seccomp);
+    assert_true(o.user.set);
+    assert_int_equal(o.user.uid, 65534);
+    assert_int_equal(o.user.gid, 100);
+    assert_int_equal(parse(&o, err, ARGS("--user=4294967294:1", "hello.bin")), 0);
+    assert_int_equal(o.user.uid, 4294967294u);
+    static const char *const bad[] = { "nobody", "1000", "1000:", ":1000", "1:2:3", "-1:1",
+                                       "+1:1", " 1:1", "1:1 ", "4294967295:1", "1:4294967295",
+                                       "99999999999999999999:1", "" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(parse(&o, err, ARGS("--user", bad[i], "hello.bin")), -1);
+        char want[64];
+        snprintf(want, sizeof(want), "--user '%s': expected numeric UID:GID", bad[i]);
+        assert_non_null(strstr(err, want));
+    }
+    assert_int_equal(parse(&o, err, ARGS("--user", "0:0", "hello.bin")), -1);
+    assert_string_equal(err, "--user '0:0': the guest must not run as root or group 0");
+    assert_int_equal(parse(&o, err, ARGS("--user", "5:0", "hello.bin")), -1);
+    assert_int_equal(parse(&o, err, ARGS("hello.bin", "--user")), -1);
+    assert_string_equal(err, "option '--user' needs an argument (see --help)");
+    assert_int_equal(parse(&o, err, ARGS("--user", "5:5", "--api", "a.sock")), -1);
+    assert_non_null(strstr(err, "not with --api yet"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_reentrant),
         cmocka_unit_test(test_gdb),
         cmocka_unit_test(test_api_config_restore),
+        cmocka_unit_test(test_least_privilege),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
