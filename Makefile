@@ -8,9 +8,9 @@ CFLAGS  ?= -O2 -g
 BUILD   := build
 PROJECT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -I$(BUILD)/gen -MMD -MP
 override CFLAGS += $(PROJECT_CFLAGS)
-# jansson and http-parser: the control API (docs/api.md); libseccomp: the
-# per-thread filters (docs/security.md)
-LDLIBS  += -ljansson -lhttp_parser -lseccomp -lpthread
+# jansson and http-parser: the control API (docs/api.md). libseccomp is used
+# at build time only, by tools/seccomp-gen (docs/security.md).
+LDLIBS  += -ljansson -lhttp_parser -lpthread
 # Statically linked, like Firecracker: no dynamic loader at start-up and about
 # 0.5 MiB less RSS (docs/benchmarks.md). `make LDFLAGS=` builds it dynamic.
 LDFLAGS ?= -static
@@ -64,11 +64,20 @@ $(BUILD)/gen/syscall_names.h:
 	@mkdir -p $(dir $@)
 	echo '#include <asm/unistd_64.h>' | $(CC) -dM -E - | \
 	    sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/[\2] = "\1",/p' > $@
-$(BUILD)/src/core/sandbox.o: $(BUILD)/gen/syscall_names.h
+# The per-thread seccomp filters, compiled to BPF at build time with
+# libseccomp from src/core/seccomp_rules.c (docs/security.md).
+$(BUILD)/gen/seccomp-gen: tools/seccomp-gen.c src/core/seccomp_rules.c src/core/seccomp_rules.h \
+                          src/core/sandbox.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ tools/seccomp-gen.c src/core/seccomp_rules.c -lseccomp
+$(BUILD)/gen/seccomp_bpf.h: $(BUILD)/gen/seccomp-gen
+	$< > $@.tmp && mv $@.tmp $@
+GEN_HEADERS := $(BUILD)/gen/syscall_names.h $(BUILD)/gen/seccomp_bpf.h
+$(BUILD)/src/core/sandbox.o: $(GEN_HEADERS)
 
 # Test build only: a vCPU thread makes one forbidden call once sealed
 # (tests/integration/test_security.py); the normal binary has no such code.
-$(BUILD)/test/sandbox_hook.o: src/core/sandbox.c $(BUILD)/gen/syscall_names.h
+$(BUILD)/test/sandbox_hook.o: src/core/sandbox.c $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DMKVM_TEST_HOOKS -c -o $@ $<
 $(BUILD)/test/mini-kvm-seccomp-hook: $(filter-out $(BUILD)/src/core/sandbox.o,$(OBJS)) \
@@ -158,7 +167,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do timeout 60 $$t; done
 
 # Every source must also compile cleanly with clang (gcc builds the binary).
-clang-check: $(BUILD)/gen/syscall_names.h
+clang-check: $(GEN_HEADERS)
 	@set -e; for f in $(SRCS); do clang $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only $$f; done
 	@echo "clang: $(words $(SRCS)) files clean"
 

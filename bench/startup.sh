@@ -20,7 +20,9 @@ python3 - "$runs" "$guest" <<'PY'
 import os, statistics, subprocess, sys, time
 
 runs, guest = int(sys.argv[1]), sys.argv[2]
-progs = {"mini-kvm": ["./mini-kvm", guest], "bare-kvm": ["bench/bare-kvm", guest]}
+# "no-seccomp": the same run without the per-thread filters, for their cost
+progs = {"mini-kvm": ["./mini-kvm", guest], "no-seccomp": ["./mini-kvm", "--no-seccomp", guest],
+         "bare-kvm": ["bench/bare-kvm", guest]}
 
 def one(argv):
     """(seconds to the first output byte, seconds to exit) of one run."""
@@ -58,10 +60,14 @@ med = lambda xs: statistics.median(xs)
 print("startup of %s, %d runs each (medians):" % (guest, runs))
 print("  %-9s %14s %14s %14s" % ("", "first output", "exit", "max RSS"))
 for k in progs:
-    print("  %-9s %11.0f us %11.0f us %10d KiB" % (k, med(first[k]) * 1e6, med(total[k]) * 1e6,
-                                                   med(rss[k])))
+    print("  %-10s %10.0f us %11.0f us %10d KiB" % (k, med(first[k]) * 1e6, med(total[k]) * 1e6,
+                                                    med(rss[k])))
 ratio = lambda d: med(d["mini-kvm"]) / med(d["bare-kvm"])
 print("  ratio     %13.2fx %13.2fx %13.2fx" % (ratio(first), ratio(total), ratio(rss)))
+print("  seccomp filters: %+.0f us to the first output, %+.0f us to exit, %+d KiB" % (
+    (med(first["mini-kvm"]) - med(first["no-seccomp"])) * 1e6,
+    (med(total["mini-kvm"]) - med(total["no-seccomp"])) * 1e6,
+    med(rss["mini-kvm"]) - med(rss["no-seccomp"])))
 rss_mib = med(rss["mini-kvm"]) / 1024
 print("targets: first output <= 1.2x: %s; max RSS <= 1.5 MiB: %s (%.2f MiB)" % (
     "met" if ratio(first) <= 1.2 else "MISSED", "met" if rss_mib <= 1.5 else "MISSED", rss_mib))

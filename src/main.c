@@ -228,11 +228,11 @@ int main(int argc, char **argv)
         printf("mini-kvm %s\n", VERSION);
         return 0;
     }
-    /* Never freed: threads started during set-up wait at its gate, and the
-     * detached stdin reader may still be waiting there at exit. */
-    struct sandbox *sb = xcalloc(1, sizeof(*sb));
-    sandbox_init(sb, !opt.no_seccomp, &opt.user);
-    if (sandbox_early(sb))
+    /* Static, not on main's stack or the heap: the detached stdin reader
+     * may still wait at its gate while the process exits (set-up failed). */
+    static struct sandbox sb;
+    sandbox_init(&sb, !opt.no_seccomp, &opt.user);
+    if (sandbox_early(&sb))
         return 1;
-    return run(&opt, sb);
+    return run(&opt, &sb);
 }

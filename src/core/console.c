@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -221,8 +223,23 @@ static void start_reader(struct console *c)
     pthread_mutex_unlock(&c->in_lock);
 }
 
+/* stdin is /dev/null (or closed): every read is end of input at once. */
+static bool stdin_is_null(void)
+{
+    struct stat st;
+    if (fstat(0, &st) < 0)
+        return errno == EBADF;
+    return S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
+}
+
 void console_start_reader(struct console *c)
 {
+    pthread_mutex_lock(&c->in_lock);
+    if (!c->reader_started && stdin_is_null()) {
+        c->reader_started = c->in_eof = true;   /* no thread needed (start-up cost) */
+        pthread_cond_broadcast(&c->in_cond);
+    }
+    pthread_mutex_unlock(&c->in_lock);
     start_reader(c);
 }
 

@@ -38,6 +38,9 @@ static const struct seccomp_rule common[] = {
     STDIN_IOCTL(TCSETS, "restore the terminal at exit or on a fatal signal (tcsetattr)"),
     ANY(exit, "a thread ends"),
     ANY(exit_group, "the process ends (exit, and _exit after a forbidden call)"),
+#if SANDBOX_SANITIZED
+    ANY(sigaltstack, "sanitizer builds only: the runtime's per-thread signal stack"),
+#endif
 };
 
 static const struct seccomp_rule main_only[] = {
@@ -86,6 +89,11 @@ static const struct seccomp_list lists[SANDBOX_KINDS] = {
     [SANDBOX_CONSOLE] = { console_only, sizeof(console_only) / sizeof(console_only[0]) },
     [SANDBOX_WATCHDOG] = { NULL, 0 },
     [SANDBOX_GDB] = { gdb_only, sizeof(gdb_only) / sizeof(gdb_only[0]) },
+};
+
+const char *const seccomp_kind_names[SANDBOX_KINDS] = {
+    [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_CONSOLE] = "console",
+    [SANDBOX_WATCHDOG] = "watchdog", [SANDBOX_GDB] = "gdb",
 };
 
 const struct seccomp_list seccomp_common = { common, sizeof(common) / sizeof(common[0]) };

@@ -20,6 +20,9 @@ struct seccomp_list {
     size_t n;
 };
 
+/* "main", "vcpu", ... by kind (messages, the generated filter names). */
+extern const char *const seccomp_kind_names[SANDBOX_KINDS];
+
 /* Every thread kind gets the common list plus its own. */
 extern const struct seccomp_list seccomp_common;
 const struct seccomp_list *seccomp_list_of(enum sandbox_kind kind);

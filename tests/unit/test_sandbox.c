@@ -40,6 +40,26 @@ static void test_every_rule_has_a_reason(void **state)
     }
 }
 
+/* docs/security.md lists every allowed call with the reason given here
+ * (run from the repository root, as `make unit` does). */
+static void test_every_reason_is_documented(void **state)
+{
+    (void)state;
+    static char doc[65536];
+    FILE *f = fopen("docs/security.md", "r");
+    assert_non_null(f);
+    size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    const struct seccomp_list *ls[SANDBOX_KINDS + 1] = { &seccomp_common };
+    for (int k = 0; k < SANDBOX_KINDS; k++)
+        ls[k + 1] = seccomp_list_of(k);
+    for (int i = 0; i <= SANDBOX_KINDS; i++)
+        for (size_t j = 0; j < ls[i]->n; j++)
+            if (!strstr(doc, ls[i]->r[j].why))
+                fail_msg("docs/security.md lacks the reason \"%s\"", ls[i]->r[j].why);
+}
+
 /* No thread but the vCPU may run the guest; only the GDB stub talks on sockets. */
 static bool allows(enum sandbox_kind k, int nr, uint64_t a1)
 {
@@ -104,6 +124,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_rule_has_a_reason),
+        cmocka_unit_test(test_every_reason_is_documented),
         cmocka_unit_test(test_least_privilege_per_kind),
         cmocka_unit_test(test_forbidden_call_is_reported_and_fatal),
     };
