@@ -3,6 +3,7 @@
 #include "vmm.h"
 #include "api/api.h"
 #include "core/console.h"
+#include "core/sandbox.h"
 #include "core/util.h"
 #include "core/vm.h"
 #include "guest.h"
@@ -79,6 +80,7 @@ static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
     v->g.vm.sandbox = v->con->sandbox;      /* the vCPU threads seal themselves */
     vm_start(&v->g.vm);
     set_state(v, API_RUNNING);
+    sandbox_enter(v->con->sandbox, SANDBOX_API);    /* this thread: no more set-up */
     return 0;
 }
 
@@ -126,6 +128,7 @@ static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool 
         vm_pause_before_start(&v->g.vm);
     vm_start(&v->g.vm);
     set_state(v, resume ? API_RUNNING : API_PAUSED);
+    sandbox_enter(v->con->sandbox, SANDBOX_API);
     return 0;
 }
 
@@ -153,6 +156,8 @@ int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console 
     /* The API keeps serving (pause, snapshot) while the guest runs; the
      * process ends with the guest, like Firecracker's. */
     console_raw(con, quit_vm, &v->g.vm);
+    if (sandbox_seal_main(con->sandbox))
+        vm_stop(&v->g.vm, 1);
     int status = vm_wait(&v->g.vm);
     console_flush(&v->g.port);
     console_restore();

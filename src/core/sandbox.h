@@ -28,6 +28,7 @@ enum sandbox_kind {
     SANDBOX_CONSOLE,    /* the stdin reader: input ring, Ctrl-A keys */
     SANDBOX_WATCHDOG,   /* --timeout */
     SANDBOX_GDB,        /* --gdb: the stub's socket */
+    SANDBOX_API,        /* --api: the control socket, once the guest runs */
     SANDBOX_KINDS
 };
 
@@ -63,9 +64,10 @@ int sandbox_early(const struct sandbox *s);
  * is opened either way so waiting threads can see the VMs stop. */
 int sandbox_seal_main(struct sandbox *s);
 
-/* --api: guests are built on the API thread whenever a client asks, so main
- * and the API thread stay unfiltered for now (docs/security.md); open the
- * gate at once so vCPU and console threads seal themselves as they start. */
+/* --api: the guest is built on the API thread when a client asks, so open
+ * the gate at once: vCPU and console threads seal themselves as they start,
+ * the API thread (sandbox_enter SANDBOX_API) and main (sandbox_seal_main)
+ * once the guest has started (docs/security.md). */
 void sandbox_unsealed(struct sandbox *s);
 
 /* Other threads, first thing: wait for the gate, install this kind's

@@ -137,3 +137,28 @@ def test_bad_user_is_one_line(arg):
     r = harness.run_direct(Cmd("./mini-kvm --user '%s' hello.bin" % arg, timeout=BOUND))
     assert r.status == 2 and r.out == "", r
     assert len(r.err.splitlines()) == 1 and r.err.startswith("mini-kvm: --user '%s': " % arg), r
+
+
+def test_api_mode_seals_every_thread_once_the_guest_runs(tmp_path):
+    # --api builds the guest on the API thread, then it and main seal themselves
+    import pexpect
+    from test_api import curl, start_api
+    sock = str(tmp_path / "vm.sock")
+    c = start_api(sock)
+    try:
+        assert curl(sock, "PUT", "/boot-source", {"kernel_image_path": "os.elf"})[0] == 204
+        assert curl(sock, "PUT", "/actions", {"action_type": "InstanceStart"})[0] == 204
+        c.expect_exact("\n$ ")
+        ts = wait_for(lambda: sealed(c.pid, 4), "main, API, vCPU and stdin reader sealed")
+        assert all(t["NoNewPrivs"] == "1" for t in ts), ts
+        # the sealed API thread still answers: pause and resume the running guest
+        assert curl(sock, "PATCH", "/vm", {"state": "Paused"})[0] == 204
+        assert curl(sock, "PATCH", "/vm", {"state": "Resumed"})[0] == 204
+        c.sendline("echo still-here")
+        c.expect_exact("still-here")
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+        c.wait()
+        assert c.exitstatus == 0, (c.exitstatus, c.signalstatus, c.before)
+    finally:
+        c.close(force=True)
