@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef MKVM_TEST_HOOKS
@@ -202,6 +203,13 @@ static int install_sigsys(void)
     return 0;
 }
 
+/* glibc state that opens files on first use must be set up before any
+ * thread seals: the RTC's timegm() reads /etc/localtime the first time. */
+static void prewarm(void)
+{
+    tzset();
+}
+
 static void open_gate(struct sandbox *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -212,6 +220,7 @@ static void open_gate(struct sandbox *s)
 
 void sandbox_unsealed(struct sandbox *s)
 {
+    prewarm();
     if (s->seccomp)
         install_sigsys();
     open_gate(s);
@@ -220,6 +229,7 @@ void sandbox_unsealed(struct sandbox *s)
 int sandbox_seal_main(struct sandbox *s)
 {
     int r = 0;
+    prewarm();
     if (s->user.set)
         r = drop_user(&s->user);
     if (r == 0 && s->seccomp)
