@@ -162,3 +162,30 @@ def test_api_mode_seals_every_thread_once_the_guest_runs(tmp_path):
         assert c.exitstatus == 0, (c.exitstatus, c.signalstatus, c.before)
     finally:
         c.close(force=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="--user needs mini-kvm started as root")
+def test_user_keeps_a_disk_only_root_may_open_writable(tmp_path):
+    # opened (read-write, locked) as root before the drop: nobody's guest still writes it
+    import hashlib
+    import shutil
+    import pexpect
+    disk = tmp_path / "d.img"
+    shutil.copy(os.path.join(REPO, "os-disk.img"), disk)
+    os.chmod(disk, 0o600)
+    before = hashlib.sha256(disk.read_bytes()).hexdigest()
+    c = pexpect.spawn(MKVM, ["--user", "65534:65534", "-k", "os.elf", "--disk", str(disk)],
+                      cwd=REPO, timeout=BOUND, encoding="utf-8", codec_errors="replace")
+    try:
+        c.expect_exact("$ ")
+        assert [t["Uid"].split()[0] for t in threads(c.pid)] == ["65534"] * len(threads(c.pid))
+        c.sendline("write n.txt written-by-nobody")
+        c.expect_exact("$ ")
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+        c.wait()
+        assert c.exitstatus == 0, (c.exitstatus, c.signalstatus, c.before)
+    finally:
+        c.close(force=True)
+    data = disk.read_bytes()
+    assert hashlib.sha256(data).hexdigest() != before and b"written-by-nobody" in data
