@@ -62,7 +62,8 @@ const char cli_usage[] =
 "      --api PATH        serve Firecracker's API (a subset) on the Unix socket\n"
 "                        PATH (mode 0600) and wait for configuration there\n"
 "      --config-file F   configure from F, Firecracker's JSON format\n"
-"                        (boot-source, machine-config, drives)\n"
+"                        (boot-source, machine-config, drives); with --api\n"
+"                        the guest starts at once and the API serves it\n"
 "      --restore SNAP    resume the VM saved in SNAP (with --restore-mem)\n"
 "      --restore-mem MEM its guest memory file, mapped copy-on-write\n"
 "  -h, --help            this text\n"
@@ -208,8 +209,12 @@ static int cli_vmm_mode(const struct options *o, char *err, size_t errlen)
             FAIL("--restore-mem needs --restore SNAPSHOT");
         return 0;
     }
-    if (!!o->api + !!o->config_file + !!o->restore > 1)
-        FAIL("%s: give one of --api, --config-file and --restore", mode);
+    /* --api with --config-file: the file starts the guest, the API serves
+     * it (pause, snapshot), as with Firecracker's --api-sock + --config-file */
+    if (!!o->api + !!o->config_file + !!o->restore > 1 && !(o->api && o->config_file &&
+                                                          !o->restore))
+        FAIL("%s: give one of --api and --restore, and --config-file only with --api",
+             o->restore ? "--restore" : mode);
     if (o->kernel || o->nguests || o->nide || o->ndisks || o->nmodules || o->cmdline ||
         o->mem || o->cpus != 1 || o->gdb)
         FAIL("%s: the guest comes from %s; give no guest, -k, -i, -p, -m, -c, --disk, "

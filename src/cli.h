@@ -9,6 +9,10 @@
 
 #include "arch/layout.h"
 
+/* --version, GET / and the snapshot header (a snapshot is refused by a
+ * mini-kvm of another version). */
+#define MINI_KVM_VERSION "0.1.0"
+
 enum guest_mode { MODE_REAL, MODE_LONG };
 
 #define CLI_MAX_GUESTS 64

@@ -11,6 +11,8 @@
 #include "loaders/bzimage.h"
 #include "loaders/multiboot.h"
 #include "platform.h"
+#include "snapshot/snapfile.h"
+#include "snapshot/snapshot.h"
 #include "loaders/loader.h"
 
 #include <elf.h>
@@ -243,10 +245,33 @@ int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options
     return enter(vm->cpus[0], &e);
 }
 
+/* The shape comes from the snapshot; the loader is skipped (the kernel is
+ * in the saved RAM). The disk paths are copied into the VM so that *shape
+ * stays valid for a later snapshot of this guest. */
 int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct options *opt,
-                        struct console *con)
+                        struct console *con, struct options *shape)
 {
-    (void)g; (void)kvm; (void)con;
-    errorf("%s: restoring snapshots is not implemented yet", opt->restore);
-    return -1;
+    struct snap_reader r;
+    if (snapshot_open(&r, opt->restore, shape))
+        return -1;
+    shape->trace = opt->trace;
+    shape->stats = opt->stats;
+    shape->timeout = opt->timeout;
+    struct platform p;
+    int res = -1;
+    if (create_vm(g, kvm, shape, shape->mem, shape->kernel, 0, con) == 0 &&
+        platform_create(&g->vm, shape, &p) == 0) {
+        g->vga = p.vga;
+        res = snapshot_apply(&g->vm, &r, opt->restore_mem);
+    }
+    char (*disks)[CLI_PATH_MAX] = NULL;
+    if (res == 0)
+        disks = vm_own(&g->vm, xcalloc(CLI_MAX_DISKS, CLI_PATH_MAX));
+    for (int i = 0; disks && i < shape->ndisks; i++) {
+        snprintf(disks[i], CLI_PATH_MAX, "%s", shape->disks[i]);
+        shape->disks[i] = disks[i];
+    }
+    shape->kernel = g->name;
+    snapr_close(&r);
+    return res;
 }

@@ -20,8 +20,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define VERSION "0.1.0"
-
 static void quit_vm(void *arg)
 {
     vm_stop(arg, 0);
@@ -138,7 +136,7 @@ static int run(const struct options *opt)
         return 1;
     if (opt->check_host)
         return hostcheck_report(&kvm);
-    if (opt->api) {     /* the guest comes later, from the API (docs/api.md) */
+    if (opt->api) {     /* the guest comes from the API or --config-file (docs/api.md) */
         struct console *con = xcalloc(1, sizeof(*con));   /* never freed: see below */
         console_init(con, false);
         return vmm_run_api(opt, &kvm, con);
@@ -165,7 +163,8 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm)
     console_init(con, n > 1);
     int status = 1;
     for (int i = 0; i < n; i++) {
-        int r = opt->restore ? guest_setup_restore(&g[i], kvm, opt, con)
+        struct options shape;
+        int r = opt->restore ? guest_setup_restore(&g[i], kvm, opt, con, &shape)
               : opt->kernel ? guest_setup_kernel(&g[i], kvm, opt, con)
               : platform ? guest_setup_disk(&g[i], kvm, opt, con)
               : guest_setup_flat(&g[i], kvm, opt, opt->guests[i], i, con);
@@ -213,7 +212,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (opt.version) {
-        printf("mini-kvm %s\n", VERSION);
+        printf("mini-kvm %s\n", MINI_KVM_VERSION);
         return 0;
     }
     return run(&opt);

@@ -4,6 +4,7 @@
 #define MINI_KVM_VM_H
 
 #include "bus.h"
+#include "devstate.h"
 #include "mem.h"
 #include "virtio_table.h"
 
@@ -47,6 +48,13 @@ struct vm {
     pthread_cond_t pause_cond;
     atomic_bool pause_req;
     int parked;
+
+    struct {                    /* device records for snapshots (devstate.h) */
+        const struct devstate_ops *ops;
+        void *dev;
+        char name[DEVSTATE_NAME];
+    } states[DEVSTATE_MAX];
+    int nstates;
 
     struct {                    /* device state released by vm_destroy */
         void *p;
