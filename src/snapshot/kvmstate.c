@@ -315,6 +315,19 @@ int kvmstate_restore(struct vm *vm, const struct snap_reader *r)
     return 0;
 }
 
+/* KVM_GET_SUPPORTED_CPUID reports the APIC ID of the host CPU the ioctl
+ * ran on (leaf 1 EBX[31:24], leaves 0xB/0x1F EDX, 0x8000001E EAX): those
+ * are not features and are left out, or two runs would differ. */
+static void mask_apic_ids(struct kvm_cpuid_entry2 *e)
+{
+    if (e->function == 1)
+        e->ebx &= 0x00FFFFFF;
+    if (e->function == 0xB || e->function == 0x1F)
+        e->edx = 0;
+    if (e->function == 0x8000001E)
+        e->eax = 0;
+}
+
 uint64_t kvmstate_cpuid_hash(struct vm *vm)
 {
     size_t sz = sizeof(struct kvm_cpuid2) + CPUID_MAX * sizeof(struct kvm_cpuid_entry2);
@@ -322,9 +335,13 @@ uint64_t kvmstate_cpuid_hash(struct vm *vm)
     cpuid->nent = CPUID_MAX;
     uint64_t h = 0xcbf29ce484222325ULL;
     if (ioctl(vm->kvm->fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
-        const uint8_t *p = (const uint8_t *)cpuid->entries;
-        for (size_t i = 0; i < cpuid->nent * sizeof(cpuid->entries[0]); i++)
-            h = (h ^ p[i]) * 0x100000001b3ULL;
+        for (uint32_t i = 0; i < cpuid->nent; i++) {
+            struct kvm_cpuid_entry2 e = cpuid->entries[i];
+            mask_apic_ids(&e);
+            const uint8_t *p = (const uint8_t *)&e;
+            for (size_t k = 0; k < sizeof(e); k++)
+                h = (h ^ p[k]) * 0x100000001b3ULL;
+        }
     }
     free(cpuid);
     return h;

@@ -14,7 +14,8 @@ struct snap_reader;
 int kvmstate_save(struct vm *vm, struct snap_writer *w);
 int kvmstate_restore(struct vm *vm, const struct snap_reader *r);
 
-/* FNV-1a over KVM_GET_SUPPORTED_CPUID: "the same CPU feature set". */
+/* FNV-1a over KVM_GET_SUPPORTED_CPUID without the APIC IDs: "the same CPU
+ * feature set". */
 uint64_t kvmstate_cpuid_hash(struct vm *vm);
 
 #endif
