@@ -54,8 +54,10 @@ struct options {
     const char *restore_mem;    /* --restore-mem MEMFILE */
 };
 
-/* Defaults: real mode flat binaries get 1 MiB, kernels and disk boots 512 MiB. */
+/* Defaults: real mode flat binaries get 1 MiB, long mode ones 2 MiB (the
+ * binary is loaded at 1 MiB), kernels and disk boots 512 MiB. --help says so. */
 #define DEFAULT_MEM_FLAT   (1ULL << 20)
+#define DEFAULT_MEM_LONG   (2ULL << 20)
 #define DEFAULT_MEM_KERNEL (512ULL << 20)
 
 /* Boot from the first IDE disk: no kernel, no flat guest, at least one --ide. */

@@ -7,7 +7,9 @@
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "arch/hostcheck.h"
+#include "devices/debugcon.h"
 #include "devices/hypercall.h"
+#include "devices/serial.h"
 #include "loaders/bzimage.h"
 #include "loaders/multiboot.h"
 #include "platform.h"
@@ -58,18 +60,30 @@ static int create_vm(struct guest *g, struct kvm_host *kvm, const struct options
     return hypercall_create(&g->vm);
 }
 
+/* The devices of a teaching guest: the hypercall port (create_vm), COM1 and
+ * the debug console 0xE9, so a classic "my first OS" guest that writes to a
+ * UART prints. No irqchip: COM1 is polled (LSR), and its input is the same
+ * stdin stream the hypercalls read: each byte goes to whoever asks first.
+ * A device of your own for flat guests is registered here (docs/tutorial.md). */
+static int flat_devices(struct vm *vm)
+{
+    if (!serial_create_polled(vm, SERIAL_COM1_BASE) || debugcon_create(vm))
+        return -1;
+    return 0;
+}
+
 int guest_setup_flat(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                      const char *path, int index, struct console *con)
 {
     bool lm = opt->mode == MODE_LONG;
-    uint64_t mem = opt->mem ? opt->mem : lm ? 2 * DEFAULT_MEM_FLAT : DEFAULT_MEM_FLAT;
+    uint64_t mem = opt->mem ? opt->mem : lm ? DEFAULT_MEM_LONG : DEFAULT_MEM_FLAT;
     size_t len;
     uint8_t *img = read_file(path, "guest binary", MAX_IMAGE, &len);
     if (!img)
         return -1;
     struct boot_entry e;
     int r = -1;
-    if (create_vm(g, kvm, opt, mem, path, index, con) == 0 &&
+    if (create_vm(g, kvm, opt, mem, path, index, con) == 0 && flat_devices(&g->vm) == 0 &&
         (lm ? flat_load_long(&g->vm, img, len, path, &e)
             : flat_load_real(&g->vm, img, len, path, &e)) == 0 &&
         (!lm || x86_build_long_mode_tables(&g->vm) == 0) &&

@@ -339,7 +339,7 @@ static const struct devstate_ops serial_state = {
     "serial", sizeof(struct serial_rec), serial_save, serial_restore,
 };
 
-struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq)
+static struct serial *create(struct vm *vm, uint16_t base, unsigned irq, bool notified)
 {
     struct serial *s = xcalloc(1, sizeof(*s));
     s->vm = vm;
@@ -358,7 +358,20 @@ struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq)
     }
     vm_own(vm, s);
     vm_add_state(vm, &serial_state, s);
-    if (s->port)
+    if (s->port && notified)
         console_start_input(s->port, serial_input, s);
     return s;
+}
+
+struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq)
+{
+    return create(vm, base, irq, true);
+}
+
+/* Without the input callback, bytes move from the console into the UART only
+ * when the guest reads LSR or RBR, so a hypercall reading the same stdin is
+ * not robbed of bytes the guest never asked the UART for. */
+struct serial *serial_create_polled(struct vm *vm, uint16_t base)
+{
+    return create(vm, base, 0, false);
 }
