@@ -52,9 +52,23 @@ static void count_addr(struct stats *s, uint64_t addr, int mmio, uint64_t n)
     s->other_addrs += n;
 }
 
-void stats_count(struct stats *s, const struct kvm_run *run)
+/* Only this vCPU's thread writes: a relaxed load and store, no locked add. */
+static void bump(uint64_t *counter)
 {
-    s->reason[run->exit_reason < STATS_REASONS ? run->exit_reason : 0]++;
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+}
+
+int stats_dev_index(const struct bus *b, const struct bus_range *r)
+{
+    return r ? (int)(r - b->r) : STATS_UNCLAIMED;
+}
+
+void stats_count(struct stats *s, const struct kvm_run *run, int dev)
+{
+    bump(&s->reason[run->exit_reason < STATS_REASONS ? run->exit_reason : 0]);
+    if (dev >= 0 && dev <= STATS_UNCLAIMED)
+        bump(&s->dev[run->exit_reason == KVM_EXIT_MMIO][dev]);
     if (run->exit_reason == KVM_EXIT_IO)
         count_addr(s, run->io.port, 0, 1);
     else if (run->exit_reason == KVM_EXIT_MMIO)
@@ -65,6 +79,9 @@ void stats_merge(struct stats *into, const struct stats *from)
 {
     for (int i = 0; i < STATS_REASONS; i++)
         into->reason[i] += from->reason[i];
+    for (int b = 0; b < 2; b++)
+        for (int i = 0; i <= STATS_UNCLAIMED; i++)
+            into->dev[b][i] += from->dev[b][i];
     for (int i = 0; i < STATS_ADDRS; i++)
         if (from->addr[i].count)
             count_addr(into, from->addr[i].addr, from->addr[i].mmio, from->addr[i].count);
@@ -108,7 +125,8 @@ void stats_print(const struct stats *s, const char *name)
     (void)w;
 }
 
-void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size)
+void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size,
+                const char *dev)
 {
     char buf[256];
     int n = snprintf(buf, sizeof(buf), "[%s] cpu%d exit %s", name, cpu,
@@ -133,6 +151,10 @@ void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t r
                       (unsigned long long)run->mmio.phys_addr, run->mmio.len,
                       (unsigned long long)v);
     }
+    bool access = run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO;
+    if (access && n < (int)sizeof(buf))     /* which device answered, if any */
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %s%s", dev ? "dev=" : "unclaimed",
+                      dev ? dev : "");
     if (n > (int)sizeof(buf) - 2)
         n = (int)sizeof(buf) - 2;
     buf[n++] = '\n';

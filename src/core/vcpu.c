@@ -119,7 +119,9 @@ int vcpu_dispatch_io(struct vcpu *c)
             .write = run->io.direction == KVM_EXIT_IO_OUT,
             .cpu = c,
         };
-        if (bus_access(&c->vm->pio, &req) == IO_STOP)
+        int r = bus_access(&c->vm->pio, &req);
+        c->exit_range = req.range;      /* every element: the same port */
+        if (r == IO_STOP)
             return IO_STOP;
     }
     return IO_OK;
@@ -135,7 +137,9 @@ static int handle_mmio(struct vcpu *c)
         .write = run->mmio.is_write,
         .cpu = c,
     };
-    return bus_access(&c->vm->mmio, &req) == IO_STOP ? IO_STOP : IO_OK;
+    int r = bus_access(&c->vm->mmio, &req);
+    c->exit_range = req.range;
+    return r == IO_STOP ? IO_STOP : IO_OK;
 }
 
 static int fault(struct vcpu *c, const char *reason)
@@ -202,6 +206,20 @@ static int handle_exit(struct vcpu *c)
     }
 }
 
+/* After the device answered (so reads show their value): count the exit by
+ * reason and device, and print it with --trace. */
+static void account_exit(struct vcpu *c, bool trace)
+{
+    struct vm *vm = c->vm;
+    uint32_t why = c->run->exit_reason;
+    bool io = why == KVM_EXIT_IO, mmio = why == KVM_EXIT_MMIO;
+    const struct bus *b = mmio ? &vm->mmio : &vm->pio;
+    const char *dev = c->exit_range ? c->exit_range->name : NULL;
+    stats_count(&c->stats, c->run, io || mmio ? stats_dev_index(b, c->exit_range) : STATS_NODEV);
+    if (trace)
+        trace_exit(vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size, dev);
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *c = arg;
@@ -236,10 +254,9 @@ void *vcpu_thread(void *arg)
             vm_stop(vm, VM_EXIT_FAULT);
             break;
         }
-        stats_count(&c->stats, c->run);
+        c->exit_range = NULL;
         r = handle_exit(c);
-        if (trace)      /* after the device answered, so reads show their value */
-            trace_exit(vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size);
+        account_exit(c, trace);
         if (r == IO_STOP)
             break;
     }
