@@ -15,6 +15,7 @@ def test_a_guest_assembler_warning_fails_the_build(tmp_path):
     real = tmp_path / "guests" / "real"
     real.mkdir(parents=True)
     shutil.copy(os.path.join(REPO, "guests", "real", "lib.inc"), real)
+    shutil.copytree(os.path.join(REPO, "src", "abi"), tmp_path / "src" / "abi")
     (real / "wide.S").write_text('    .include "lib.inc"\nmain:\n    in $0x510, %al\n    EXIT\n')
     (real / "fine.S").write_text('    .include "lib.inc"\nmain:\n'
                                  '    mov $0x510, %dx\n    in (%dx), %al\n    EXIT\n')
