@@ -51,6 +51,11 @@ const char cli_usage[] =
 "                        for kernels and disk boots)\n"
 "      --trace           print every VM exit on stderr\n"
 "      --stats           print exit counts per reason and port at the end\n"
+"      --trace-file FILE every VM exit as one timestamped line in FILE, for\n"
+"                        tools/trace-plot (format: docs/tracing.md)\n"
+"      --top             exits per second by reason and device, per vCPU,\n"
+"                        redrawn each second at the bottom of the terminal\n"
+"                        (stderr); Ctrl-A t toggles it for a kernel\n"
 "      --timeout SECS    stop guests still running after SECS seconds\n"
 "                        (status 124, like timeout(1))\n"
 "      --check-host      report what this host's KVM can run, then exit\n"
@@ -70,14 +75,15 @@ const char cli_usage[] =
 "  -V, --version         print the version\n"
 "\n"
 "Console: guest output on stdout, mini-kvm's messages on stderr. For a\n"
-"kernel or disk boot on a terminal: Ctrl-A x quits, Ctrl-A h lists the keys.\n"
+"kernel or disk boot on a terminal: Ctrl-A x quits, Ctrl-A t toggles --top,\n"
+"Ctrl-A h lists the keys.\n"
 "Exit status: 0 when every guest exits 0; otherwise the status of the first\n"
 "guest (in command-line order) that failed; 1 for mini-kvm's own errors,\n"
 "2 for a bad command line.\n";
 
 enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT,
        OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT, OPT_API, OPT_CONFIG_FILE, OPT_RESTORE,
-       OPT_RESTORE_MEM };
+       OPT_RESTORE_MEM, OPT_TRACE_FILE, OPT_TOP };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },
@@ -91,6 +97,8 @@ static const struct option longopts[] = {
     { "ide", required_argument, NULL, OPT_IDE },
     { "cga-dump", no_argument, NULL, OPT_CGA_DUMP },
     { "trace", no_argument, NULL, OPT_TRACE },
+    { "trace-file", required_argument, NULL, OPT_TRACE_FILE },
+    { "top", no_argument, NULL, OPT_TOP },
     { "stats", no_argument, NULL, OPT_STATS },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "check-host", no_argument, NULL, OPT_CHECK_HOST },
@@ -169,6 +177,12 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
         break;
     case OPT_CGA_DUMP: o->cga_dump = true; break;
     case OPT_TRACE: o->trace = true; break;
+    case OPT_TRACE_FILE:
+        if (!arg[0])
+            FAIL("--trace-file: expected a file name");
+        o->trace_file = arg;
+        break;
+    case OPT_TOP: o->top = true; break;
     case OPT_STATS: o->stats = true; break;
     case OPT_TIMEOUT:
         if (parse_uint(arg, 1, 86400, &n))

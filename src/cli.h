@@ -45,6 +45,8 @@ struct options {
     const char *guests[CLI_MAX_GUESTS]; /* flat binaries */
     int nguests;
     bool trace, stats, check_host, help, version;
+    const char *trace_file;     /* --trace-file: machine-readable trace (docs/tracing.md) */
+    bool top;                   /* --top: live exits per second (docs/tracing.md) */
     bool cga_dump;              /* --cga-dump: print the CGA text screen at exit */
     const char *gdb;            /* --gdb PORT|PATH: debugger stub (docs/debugging.md) */
     bool gdb_wait;              /* --gdb-wait: stopped before the first instruction */

@@ -5,6 +5,7 @@
 #include "arch/hostcheck.h"
 #include "core/kvm.h"
 #include "core/stats.h"
+#include "core/tracefile.h"
 #include "core/vcpu.h"
 #include "core/util.h"
 #include "debug/gdbstub.h"
@@ -182,11 +183,23 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm)
         free(g);
         return 1;
     }
+    struct trace_file tf;
+    if (opt->trace_file && trace_file_open(&tf, opt->trace_file)) {
+        console_stop_input(con);
+        for (int i = 0; i < n; i++)
+            vm_destroy(&g[i].vm);
+        free(g);
+        return 1;
+    }
+    for (int i = 0; opt->trace_file && i < n; i++)
+        g[i].vm.trace_file = &tf;
     if (platform) {
         console_set_screen(con, show_screen, &g[0]);
         console_raw(con, quit_vm, &g[0].vm);
     }
     status = run_all(g, n, opt);
+    if (opt->trace_file)    /* every vCPU thread has flushed its lines */
+        trace_file_close(&tf);
     gdbstub_destroy(g[0].vm.gdb);
     g[0].vm.gdb = NULL;
     console_restore();

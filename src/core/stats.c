@@ -125,26 +125,34 @@ void stats_print(const struct stats *s, const char *name)
     (void)w;
 }
 
+uint64_t exit_value(const struct kvm_run *run, uint32_t run_size)
+{
+    uint64_t v = 0;
+    if (run->exit_reason == KVM_EXIT_IO) {
+        const uint8_t *d = (const uint8_t *)run + run->io.data_offset;
+        bool inside = run->io.data_offset <= run_size &&
+                      run->io.size <= run_size - run->io.data_offset;
+        for (unsigned i = 0; inside && i < run->io.size && i < 4; i++)
+            v |= (uint64_t)d[i] << (8 * i);
+    } else if (run->exit_reason == KVM_EXIT_MMIO) {
+        memcpy(&v, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
+    }
+    return v;
+}
+
 void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size,
                 const char *dev)
 {
     char buf[256];
     int n = snprintf(buf, sizeof(buf), "[%s] cpu%d exit %s", name, cpu,
                      exit_reason_name(run->exit_reason));
+    uint64_t v = exit_value(run, run_size);
     if (run->exit_reason == KVM_EXIT_IO) {
-        const uint8_t *d = (const uint8_t *)run + run->io.data_offset;
-        uint32_t v = 0;
-        bool inside = run->io.data_offset <= run_size &&
-                      run->io.size <= run_size - run->io.data_offset;
-        for (unsigned i = 0; inside && i < run->io.size && i < 4; i++)
-            v |= (uint32_t)d[i] << (8 * i);
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
-                      " %s port=0x%x size=%u count=%u value=0x%x",
+                      " %s port=0x%x size=%u count=%u value=0x%llx",
                       run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
-                      run->io.port, run->io.size, run->io.count, v);
+                      run->io.port, run->io.size, run->io.count, (unsigned long long)v);
     } else if (run->exit_reason == KVM_EXIT_MMIO) {
-        uint64_t v = 0;
-        memcpy(&v, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       " %s addr=0x%llx size=%u value=0x%llx",
                       run->mmio.is_write ? "write" : "read",

@@ -52,6 +52,10 @@ void stats_print(const struct stats *s, const char *name);
 
 /* Name of a KVM exit reason, e.g. "IO", "MMIO", "HLT". */
 const char *exit_reason_name(uint32_t reason);
+/* The value of an I/O exit's first element (at most 4 bytes) or of an MMIO
+ * exit, little-endian; 0 for other exits or a data offset outside the run
+ * page (run_size bytes). */
+uint64_t exit_value(const struct kvm_run *run, uint32_t run_size);
 /* Print one --trace line for this exit to stderr. dev: the device that
  * claimed an I/O or MMIO access, NULL when none did ("unclaimed"). */
 void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size,

@@ -4,6 +4,7 @@
 #include "arch/hostcheck.h"
 #include "debug/gdbstub.h"
 #include "kvm.h"
+#include "tracefile.h"
 #include "util.h"
 #include "vm.h"
 
@@ -218,6 +219,8 @@ static void account_exit(struct vcpu *c, bool trace)
     stats_count(&c->stats, c->run, io || mmio ? stats_dev_index(b, c->exit_range) : STATS_NODEV);
     if (trace)
         trace_exit(vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size, dev);
+    if (c->trace_buf)
+        trace_buf_exit(c->trace_buf, vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size, dev);
 }
 
 void *vcpu_thread(void *arg)
@@ -226,6 +229,7 @@ void *vcpu_thread(void *arg)
     struct vm *vm = c->vm;
     bool trace = vm->trace;
     c->self = pthread_self();
+    c->trace_buf = trace_buf_new(vm->trace_file);
     atomic_store(&c->running, true);    /* vm_stop may signal us from now on */
     while (!atomic_load(&vm->stopping)) {
         if (c->regs_dirty) {
@@ -260,5 +264,7 @@ void *vcpu_thread(void *arg)
         if (r == IO_STOP)
             break;
     }
+    trace_buf_free(c->trace_buf);       /* the rest of this vCPU's lines */
+    c->trace_buf = NULL;
     return NULL;
 }

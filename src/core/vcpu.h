@@ -27,6 +27,7 @@ struct vcpu {
     struct stats stats;         /* this vCPU's exits, for --stats and --top */
     const struct bus_range *exit_range; /* the device of this exit's access,
                                          * NULL if none claimed it */
+    struct trace_buf *trace_buf;        /* --trace-file: this vCPU's lines */
 };
 
 struct vcpu *vcpu_create(struct vm *vm, int id);

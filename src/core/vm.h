@@ -23,6 +23,8 @@ struct gdbstub;
 /* Exit status used when mini-kvm itself stops a guest (fault, bad exit). */
 #define VM_EXIT_FAULT 1
 
+struct trace_file;
+
 struct vm {
     const char *name;           /* guest name: file name without extension */
     int index;                  /* position on the command line */
@@ -35,6 +37,7 @@ struct vm {
     int started;                /* vCPU threads running */
     bool irqchip;               /* in-kernel PIC/IOAPIC/LAPIC created */
     bool trace;                 /* --trace: print every exit */
+    struct trace_file *trace_file;  /* --trace-file, shared by all guests, or NULL */
     struct console_port *con;   /* this guest's console (output, input) */
     struct gdbstub *gdb;        /* --gdb: the debugger stub, or NULL */
     struct virtio_table virtio; /* where each virtio-mmio device sits */
