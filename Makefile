@@ -26,6 +26,9 @@ LIBOBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 # Every assembler guest sees the host/guest ABI (hypercall port and numbers)
 # from its one definition, src/abi/mkvm_abi.h (C guests #include it).
 GUEST_ABI   := -include src/abi/mkvm_abi.h
+# Guest assembler warnings are errors: `in $0x510, %al` (a port that does not
+# fit the 8-bit immediate) is only a warning to gas, which then uses 0x10.
+GUEST_AS    := -Wa,--fatal-warnings
 REAL_GUESTS := $(patsubst guests/real/%.S,%.bin,$(wildcard guests/real/*.S))
 LONG_GUESTS := $(patsubst guests/long/%.S,%.bin,$(wildcard guests/long/*.S))
 # The multiboot test kernel (guests/multiboot/): mbtest.elf (ELF32) and
@@ -46,7 +49,7 @@ GUESTS      := $(REAL_GUESTS) $(LONG_GUESTS) $(MB_GUESTS) $(BOOT_GUESTS) $(HOSTI
 # (docs/conformance-guest.md).
 PC_SRCS   := $(wildcard guests/pc/*.S guests/pc/*.c)
 PC_OBJS   := $(PC_SRCS:guests/pc/%=$(BUILD)/guests/pc/%.o)
-PC_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+PC_CFLAGS := -m32 $(GUEST_AS) -std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
              -nostdlib -fno-stack-protector -mgeneral-regs-only -fno-asynchronous-unwind-tables
 PC_IMGS   := pc-test.img pc-test-paging.img
 
@@ -108,35 +111,37 @@ $(BUILD)/src/%.o: src/%.S
 
 $(REAL_GUESTS): %.bin: guests/real/%.S $(wildcard guests/real/*.inc)
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m32 $(GUEST_ABI) -c -Iguests/real -o $(BUILD)/guests/$*.o $<
+	$(CC) -m32 $(GUEST_ABI) $(GUEST_AS) -c -Iguests/real -o $(BUILD)/guests/$*.o $<
 	ld -m elf_i386 -Ttext 0 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 $(LONG_GUESTS): %.bin: guests/long/%.S $(wildcard guests/long/*.inc)
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m64 $(GUEST_ABI) -c -Iguests/long -o $(BUILD)/guests/$*.o $<
+	$(CC) -m64 $(GUEST_ABI) $(GUEST_AS) -c -Iguests/long -o $(BUILD)/guests/$*.o $<
 	ld -m elf_x86_64 -Ttext 0x100000 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 hostile.elf: guests/hostile/hostile.S
 	@mkdir -p $(BUILD)/guests
-	$(CC) -c -o $(BUILD)/guests/hostile.o $<
+	$(CC) $(GUEST_AS) -c -o $(BUILD)/guests/hostile.o $<
 	ld -m elf_x86_64 -Ttext 0x100000 -z noexecstack --no-warn-rwx-segments -o $@ \
 	    $(BUILD)/guests/hostile.o
 
+uart64.bin: guests/real/uart.S     # the long-mode build of the same source
+
 mbtest.elf: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m32 -c -o $(BUILD)/guests/mbtest.o $<
+	$(CC) -m32 $(GUEST_AS) -c -o $(BUILD)/guests/mbtest.o $<
 	ld -m elf_i386 -T guests/multiboot/mbtest.ld -z max-page-size=0x1000 \
 	    --no-warn-rwx-segments -o $@ $(BUILD)/guests/mbtest.o
 
 mbtest-aout.bin: guests/multiboot/mbtest.S guests/multiboot/mbtest.ld
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m32 -DAOUT -c -o $(BUILD)/guests/mbtest-aout.o $<
+	$(CC) -m32 $(GUEST_AS) -DAOUT -c -o $(BUILD)/guests/mbtest-aout.o $<
 	ld -m elf_i386 -T guests/multiboot/mbtest.ld --oformat binary -o $@ \
 	    $(BUILD)/guests/mbtest-aout.o
 
 $(BUILD)/guests/pc/%.S.o: guests/pc/%.S
 	@mkdir -p $(dir $@)
-	$(CC) -m32 $(GUEST_ABI) -c -o $@ $<
+	$(CC) -m32 $(GUEST_ABI) $(GUEST_AS) -c -o $@ $<
 
 $(BUILD)/guests/pc/%.c.o: guests/pc/%.c guests/pc/pc.h
 	@mkdir -p $(dir $@)
@@ -152,7 +157,7 @@ pc-test-paging.img: pc-test.img
 
 $(BOOT_GUESTS): %.img: guests/boot/%.S guests/boot/com1.inc
 	@mkdir -p $(BUILD)/guests
-	$(CC) -m32 $(GUEST_ABI) -c -Iguests/boot -o $(BUILD)/guests/$*.o $<
+	$(CC) -m32 $(GUEST_ABI) $(GUEST_AS) -c -Iguests/boot -o $(BUILD)/guests/$*.o $<
 	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.

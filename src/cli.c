@@ -51,6 +51,11 @@ const char cli_usage[] =
 "                        for kernels and disk boots)\n"
 "      --trace           print every VM exit on stderr\n"
 "      --stats           print exit counts per reason and port at the end\n"
+"      --trace-file FILE every VM exit as one timestamped line in FILE, for\n"
+"                        tools/trace-plot (format: docs/tracing.md)\n"
+"      --top             exits per second by reason and device, per vCPU,\n"
+"                        redrawn each second at the bottom of the terminal\n"
+"                        (stderr); Ctrl-A t toggles it for a kernel\n"
 "      --timeout SECS    stop guests still running after SECS seconds\n"
 "                        (status 124, like timeout(1))\n"
 "      --check-host      report what this host's KVM can run, then exit\n"
@@ -62,9 +67,11 @@ const char cli_usage[] =
 "      --api PATH        serve Firecracker's API (a subset) on the Unix socket\n"
 "                        PATH (mode 0600) and wait for configuration there\n"
 "      --config-file F   configure from F, Firecracker's JSON format\n"
-"                        (boot-source, machine-config, drives)\n"
+"                        (boot-source, machine-config, drives); with --api\n"
+"                        the guest starts at once and the API serves it\n"
 "      --restore SNAP    resume the VM saved in SNAP (with --restore-mem)\n"
 "      --restore-mem MEM its guest memory file, mapped copy-on-write\n"
+"\n"
 "Least privilege (docs/security.md):\n"
 "      --user UID:GID    started as root: open /dev/kvm, images and sockets,\n"
 "                        then run as UID:GID with no capabilities\n"
@@ -75,14 +82,15 @@ const char cli_usage[] =
 "  -V, --version         print the version\n"
 "\n"
 "Console: guest output on stdout, mini-kvm's messages on stderr. For a\n"
-"kernel or disk boot on a terminal: Ctrl-A x quits, Ctrl-A h lists the keys.\n"
+"kernel or disk boot on a terminal: Ctrl-A x quits, Ctrl-A t toggles --top,\n"
+"Ctrl-A h lists the keys.\n"
 "Exit status: 0 when every guest exits 0; otherwise the status of the first\n"
 "guest (in command-line order) that failed; 1 for mini-kvm's own errors,\n"
 "2 for a bad command line.\n";
 
 enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT,
        OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT, OPT_API, OPT_CONFIG_FILE, OPT_RESTORE,
-       OPT_RESTORE_MEM, OPT_NO_SECCOMP, OPT_USER };
+       OPT_RESTORE_MEM, OPT_TRACE_FILE, OPT_TOP, OPT_NO_SECCOMP, OPT_USER };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },
@@ -96,6 +104,8 @@ static const struct option longopts[] = {
     { "ide", required_argument, NULL, OPT_IDE },
     { "cga-dump", no_argument, NULL, OPT_CGA_DUMP },
     { "trace", no_argument, NULL, OPT_TRACE },
+    { "trace-file", required_argument, NULL, OPT_TRACE_FILE },
+    { "top", no_argument, NULL, OPT_TOP },
     { "stats", no_argument, NULL, OPT_STATS },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "check-host", no_argument, NULL, OPT_CHECK_HOST },
@@ -176,6 +186,12 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
         break;
     case OPT_CGA_DUMP: o->cga_dump = true; break;
     case OPT_TRACE: o->trace = true; break;
+    case OPT_TRACE_FILE:
+        if (!arg[0])
+            FAIL("--trace-file: expected a file name");
+        o->trace_file = arg;
+        break;
+    case OPT_TOP: o->top = true; break;
     case OPT_STATS: o->stats = true; break;
     case OPT_TIMEOUT:
         if (parse_uint(arg, 1, 86400, &n))
@@ -218,8 +234,12 @@ static int cli_vmm_mode(const struct options *o, char *err, size_t errlen)
             FAIL("--restore-mem needs --restore SNAPSHOT");
         return 0;
     }
-    if (!!o->api + !!o->config_file + !!o->restore > 1)
-        FAIL("%s: give one of --api, --config-file and --restore", mode);
+    /* --api with --config-file: the file starts the guest, the API serves
+     * it (pause, snapshot), as with Firecracker's --api-sock + --config-file */
+    if (!!o->api + !!o->config_file + !!o->restore > 1 && !(o->api && o->config_file &&
+                                                          !o->restore))
+        FAIL("%s: give one of --api and --restore, and --config-file only with --api",
+             o->restore ? "--restore" : mode);
     if (o->kernel || o->nguests || o->nide || o->ndisks || o->nmodules || o->cmdline ||
         o->mem || o->cpus != 1 || o->gdb)
         FAIL("%s: the guest comes from %s; give no guest, -k, -i, -p, -m, -c, --disk, "

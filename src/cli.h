@@ -11,6 +11,10 @@
 
 #include "arch/layout.h"
 
+/* --version, GET / and the snapshot header (a snapshot is refused by a
+ * mini-kvm of another version). */
+#define MINI_KVM_VERSION "0.1.0"
+
 enum guest_mode { MODE_REAL, MODE_LONG };
 
 #define CLI_MAX_GUESTS 64
@@ -43,6 +47,8 @@ struct options {
     const char *guests[CLI_MAX_GUESTS]; /* flat binaries */
     int nguests;
     bool trace, stats, check_host, help, version;
+    const char *trace_file;     /* --trace-file: machine-readable trace (docs/tracing.md) */
+    bool top;                   /* --top: live exits per second (docs/tracing.md) */
     bool cga_dump;              /* --cga-dump: print the CGA text screen at exit */
     const char *gdb;            /* --gdb PORT|PATH: debugger stub (docs/debugging.md) */
     bool gdb_wait;              /* --gdb-wait: stopped before the first instruction */
@@ -54,8 +60,10 @@ struct options {
     struct sandbox_user user;   /* --user UID:GID: drop root once set up */
 };
 
-/* Defaults: real mode flat binaries get 1 MiB, kernels and disk boots 512 MiB. */
+/* Defaults: real mode flat binaries get 1 MiB, long mode ones 2 MiB (the
+ * binary is loaded at 1 MiB), kernels and disk boots 512 MiB. --help says so. */
 #define DEFAULT_MEM_FLAT   (1ULL << 20)
+#define DEFAULT_MEM_LONG   (2ULL << 20)
 #define DEFAULT_MEM_KERNEL (512ULL << 20)
 
 /* Boot from the first IDE disk: no kernel, no flat guest, at least one --ide. */

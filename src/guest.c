@@ -7,10 +7,14 @@
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "arch/hostcheck.h"
+#include "devices/debugcon.h"
 #include "devices/hypercall.h"
+#include "devices/serial.h"
 #include "loaders/bzimage.h"
 #include "loaders/multiboot.h"
 #include "platform.h"
+#include "snapshot/snapfile.h"
+#include "snapshot/snapshot.h"
 #include "loaders/loader.h"
 
 #include <elf.h>
@@ -56,18 +60,30 @@ static int create_vm(struct guest *g, struct kvm_host *kvm, const struct options
     return hypercall_create(&g->vm);
 }
 
+/* The devices of a teaching guest: the hypercall port (create_vm), COM1 and
+ * the debug console 0xE9, so a classic "my first OS" guest that writes to a
+ * UART prints. No irqchip: COM1 is polled (LSR), and its input is the same
+ * stdin stream the hypercalls read: each byte goes to whoever asks first.
+ * A device of your own for flat guests is registered here (docs/tutorial.md). */
+static int flat_devices(struct vm *vm)
+{
+    if (!serial_create_polled(vm, SERIAL_COM1_BASE) || debugcon_create(vm))
+        return -1;
+    return 0;
+}
+
 int guest_setup_flat(struct guest *g, struct kvm_host *kvm, const struct options *opt,
                      const char *path, int index, struct console *con)
 {
     bool lm = opt->mode == MODE_LONG;
-    uint64_t mem = opt->mem ? opt->mem : lm ? 2 * DEFAULT_MEM_FLAT : DEFAULT_MEM_FLAT;
+    uint64_t mem = opt->mem ? opt->mem : lm ? DEFAULT_MEM_LONG : DEFAULT_MEM_FLAT;
     size_t len;
     uint8_t *img = read_file(path, "guest binary", MAX_IMAGE, &len);
     if (!img)
         return -1;
     struct boot_entry e;
     int r = -1;
-    if (create_vm(g, kvm, opt, mem, path, index, con) == 0 &&
+    if (create_vm(g, kvm, opt, mem, path, index, con) == 0 && flat_devices(&g->vm) == 0 &&
         (lm ? flat_load_long(&g->vm, img, len, path, &e)
             : flat_load_real(&g->vm, img, len, path, &e)) == 0 &&
         (!lm || x86_build_long_mode_tables(&g->vm) == 0) &&
@@ -243,10 +259,33 @@ int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options
     return enter(vm->cpus[0], &e);
 }
 
+/* The shape comes from the snapshot; the loader is skipped (the kernel is
+ * in the saved RAM). The disk paths are copied into the VM so that *shape
+ * stays valid for a later snapshot of this guest. */
 int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct options *opt,
-                        struct console *con)
+                        struct console *con, struct options *shape)
 {
-    (void)g; (void)kvm; (void)con;
-    errorf("%s: restoring snapshots is not implemented yet", opt->restore);
-    return -1;
+    struct snap_reader r;
+    if (snapshot_open(&r, opt->restore, shape))
+        return -1;
+    shape->trace = opt->trace;
+    shape->stats = opt->stats;
+    shape->timeout = opt->timeout;
+    struct platform p;
+    int res = -1;
+    if (create_vm(g, kvm, shape, shape->mem, shape->kernel, 0, con) == 0 &&
+        platform_create(&g->vm, shape, &p) == 0) {
+        g->vga = p.vga;
+        res = snapshot_apply(&g->vm, &r, opt->restore_mem);
+    }
+    char (*disks)[CLI_PATH_MAX] = NULL;
+    if (res == 0)
+        disks = vm_own(&g->vm, xcalloc(CLI_MAX_DISKS, CLI_PATH_MAX));
+    for (int i = 0; disks && i < shape->ndisks; i++) {
+        snprintf(disks[i], CLI_PATH_MAX, "%s", shape->disks[i]);
+        shape->disks[i] = disks[i];
+    }
+    shape->kernel = g->name;
+    snapr_close(&r);
+    return res;
 }

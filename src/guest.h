@@ -33,8 +33,10 @@ int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options
                      struct console *con);
 
 /* --restore / PUT /snapshot/load: the VM saved in opt->restore with its
- * memory from opt->restore_mem (docs/snapshot.md). */
+ * memory from opt->restore_mem (docs/snapshot.md); *shape gets the options
+ * it was built with (for a later snapshot). On -1 the VM is only fit for
+ * vm_destroy. */
 int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct options *opt,
-                        struct console *con);
+                        struct console *con, struct options *shape);
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/kvm.h"
 #include "core/sandbox.h"
 #include "core/stats.h"
+#include "core/tracefile.h"
 #include "core/vcpu.h"
 #include "core/util.h"
 #include "debug/gdbstub.h"
@@ -20,8 +21,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-#define VERSION "0.1.0"
 
 static void quit_vm(void *arg)
 {
@@ -145,7 +144,7 @@ static int run(const struct options *opt, struct sandbox *sb)
         return 1;
     if (opt->check_host)
         return hostcheck_report(&kvm);
-    if (opt->api) {     /* the guest comes later, from the API (docs/api.md) */
+    if (opt->api) {     /* the guest comes from the API or --config-file (docs/api.md) */
         struct console *con = xcalloc(1, sizeof(*con));   /* never freed: see below */
         console_init(con, false);
         con->sandbox = sb;
@@ -175,7 +174,8 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm, struct sa
     con->sandbox = sb;
     int status = 1;
     for (int i = 0; i < n; i++) {
-        int r = opt->restore ? guest_setup_restore(&g[i], kvm, opt, con)
+        struct options shape;
+        int r = opt->restore ? guest_setup_restore(&g[i], kvm, opt, con, &shape)
               : opt->kernel ? guest_setup_kernel(&g[i], kvm, opt, con)
               : platform ? guest_setup_disk(&g[i], kvm, opt, con)
               : guest_setup_flat(&g[i], kvm, opt, opt->guests[i], i, con);
@@ -194,12 +194,24 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm, struct sa
         free(g);
         return 1;
     }
+    struct trace_file tf;
+    if (opt->trace_file && trace_file_open(&tf, opt->trace_file)) {
+        console_stop_input(con);
+        for (int i = 0; i < n; i++)
+            vm_destroy(&g[i].vm);
+        free(g);
+        return 1;
+    }
+    for (int i = 0; opt->trace_file && i < n; i++)
+        g[i].vm.trace_file = &tf;
     if (platform) {
         console_set_screen(con, show_screen, &g[0]);
         console_raw(con, quit_vm, &g[0].vm);
     }
     console_start_reader(con);  /* a sealed vCPU may not start threads */
     status = run_all(g, n, opt, sb);
+    if (opt->trace_file)    /* every vCPU thread has flushed its lines */
+        trace_file_close(&tf);
     gdbstub_destroy(g[0].vm.gdb);
     g[0].vm.gdb = NULL;
     console_restore();
@@ -225,7 +237,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (opt.version) {
-        printf("mini-kvm %s\n", VERSION);
+        printf("mini-kvm %s\n", MINI_KVM_VERSION);
         return 0;
     }
     /* Static, not on main's stack or the heap: the detached stdin reader

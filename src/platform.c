@@ -1,5 +1,6 @@
 /* platform.c - assemble the PC platform for kernels (our OS, Linux) and disk
- * boots from the arch code and one-file devices. Flat guests get none of it. */
+ * boots from the arch code and one-file devices. Flat guests get none of it
+ * (guest.c gives them COM1 and port 0xE9 only). */
 #include "platform.h"
 #include "cli.h"
 #include "arch/bda.h"

@@ -69,8 +69,10 @@ static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
 {
     struct vmm *v = ctx;
     v->cfg = *cfg;
-    if (vmconfig_to_options(&v->cfg, &v->opt, err, n))
+    if (vmconfig_to_options(&v->cfg, &v->opt, err, n)) {
+        errorf("%s", err);      /* in mini-kvm's log too, like every failed start */
         return -1;
+    }
     common_options(v);
     errorf_capture(err, n);
     int r = guest_setup_kernel(&v->g, v->kvm, &v->opt, v->con);
@@ -116,10 +118,10 @@ static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool 
                              char *err, size_t n)
 {
     struct vmm *v = ctx;
-    v->opt = (struct options){ .restore = snap, .restore_mem = mem, .cpus = 1 };
-    common_options(v);
+    struct options load = { .restore = snap, .restore_mem = mem, .cpus = 1,
+                            .trace = v->cli->trace, .stats = v->cli->stats };
     errorf_capture(err, n);
-    int r = guest_setup_restore(&v->g, v->kvm, &v->opt, v->con);
+    int r = guest_setup_restore(&v->g, v->kvm, &load, v->con, &v->opt);
     errorf_capture(NULL, 0);
     if (r)
         return failed(v, err, n, "snapshot/load");
@@ -143,7 +145,18 @@ int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console 
         .snapshot_create = vmm_snapshot_create, .snapshot_load = vmm_snapshot_load,
     };
     struct api *a = xcalloc(1, sizeof(*a));
-    if (api_open(a, &hooks, opt->api) || api_start(a)) {
+    char err[1024] = "";
+    int r = api_open(a, &hooks, opt->api);
+    if (r == 0 && opt->config_file) {   /* started before the API thread exists */
+        if (vmconfig_load_file(&a->cfg, opt->config_file, err, sizeof(err))) {
+            if (err[0])
+                errorf("%s", err);
+            r = -1;
+        } else if (vmm_start(v, &a->cfg, err, sizeof(err))) {
+            r = -1;     /* vmm_start has said why on stderr */
+        }
+    }
+    if (r || api_start(a)) {
         api_close(a);
         free(a);
         free(v);

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VMM_VERSION "0.1.0"
-
 /* {"fault_message": "..."} with JSON escaping by jansson. */
 static int fault(char *out, size_t cap, const char *msg)
 {
@@ -44,7 +42,7 @@ static int instance_info(struct api *a, char *out, size_t cap)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", "anonymous-instance", "state",
                           state_name(a->hooks.state(a->hooks.ctx)), "vmm_version",
-                          VMM_VERSION, "app_name", "mini-kvm");
+                          MINI_KVM_VERSION, "app_name", "mini-kvm");
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!s)

@@ -40,6 +40,7 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr, unsigned le
 int bus_access(const struct bus *b, struct io_req *req)
 {
     const struct bus_range *r = bus_find(b, req->addr, req->len);
+    req->range = r;
     if (!r) {
         if (!req->write)
             memset(req->data, 0xff, req->len);

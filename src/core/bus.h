@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct vcpu;
+struct bus_range;
 
 /* One access as a device sees it. data holds len (1, 2, 4 or 8) bytes in
  * guest (little-endian) order: read it on a write, fill it on a read. */
@@ -17,6 +18,8 @@ struct io_req {
     unsigned len;
     bool write;
     struct vcpu *cpu;   /* the vCPU that made the access (registers, VM) */
+    const struct bus_range *range;  /* set by bus_access: the claiming range, or
+                                     * NULL (unclaimed), for --trace and --top */
 };
 
 enum io_result {
@@ -30,7 +33,7 @@ struct bus_range {
     uint64_t base, len;
     io_fn fn;
     void *dev;
-    const char *name;
+    const char *name;   /* the device, as --trace, --trace-file and --top show it */
 };
 
 #define BUS_MAX_RANGES 32

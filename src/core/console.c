@@ -312,6 +312,7 @@ int console_poll(struct console_port *p)
     struct console *c = p->con;
     if (!p->owns_stdin)
         return -1;
+    start_reader(c);    /* a polling guest (COM1 of a flat guest) reads stdin too */
     pthread_mutex_lock(&c->in_lock);
     int ch = pop_locked(c);
     pthread_mutex_unlock(&c->in_lock);

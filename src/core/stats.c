@@ -52,9 +52,23 @@ static void count_addr(struct stats *s, uint64_t addr, int mmio, uint64_t n)
     s->other_addrs += n;
 }
 
-void stats_count(struct stats *s, const struct kvm_run *run)
+/* Only this vCPU's thread writes: a relaxed load and store, no locked add. */
+static void bump(uint64_t *counter)
 {
-    s->reason[run->exit_reason < STATS_REASONS ? run->exit_reason : 0]++;
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+}
+
+int stats_dev_index(const struct bus *b, const struct bus_range *r)
+{
+    return r ? (int)(r - b->r) : STATS_UNCLAIMED;
+}
+
+void stats_count(struct stats *s, const struct kvm_run *run, int dev)
+{
+    bump(&s->reason[run->exit_reason < STATS_REASONS ? run->exit_reason : 0]);
+    if (dev >= 0 && dev <= STATS_UNCLAIMED)
+        bump(&s->dev[run->exit_reason == KVM_EXIT_MMIO][dev]);
     if (run->exit_reason == KVM_EXIT_IO)
         count_addr(s, run->io.port, 0, 1);
     else if (run->exit_reason == KVM_EXIT_MMIO)
@@ -65,6 +79,9 @@ void stats_merge(struct stats *into, const struct stats *from)
 {
     for (int i = 0; i < STATS_REASONS; i++)
         into->reason[i] += from->reason[i];
+    for (int b = 0; b < 2; b++)
+        for (int i = 0; i <= STATS_UNCLAIMED; i++)
+            into->dev[b][i] += from->dev[b][i];
     for (int i = 0; i < STATS_ADDRS; i++)
         if (from->addr[i].count)
             count_addr(into, from->addr[i].addr, from->addr[i].mmio, from->addr[i].count);
@@ -108,31 +125,44 @@ void stats_print(const struct stats *s, const char *name)
     (void)w;
 }
 
-void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size)
+uint64_t exit_value(const struct kvm_run *run, uint32_t run_size)
+{
+    uint64_t v = 0;
+    if (run->exit_reason == KVM_EXIT_IO) {
+        const uint8_t *d = (const uint8_t *)run + run->io.data_offset;
+        bool inside = run->io.data_offset <= run_size &&
+                      run->io.size <= run_size - run->io.data_offset;
+        for (unsigned i = 0; inside && i < run->io.size && i < 4; i++)
+            v |= (uint64_t)d[i] << (8 * i);
+    } else if (run->exit_reason == KVM_EXIT_MMIO) {
+        memcpy(&v, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
+    }
+    return v;
+}
+
+void trace_exit(const char *name, int cpu, const struct kvm_run *run, uint32_t run_size,
+                const char *dev)
 {
     char buf[256];
     int n = snprintf(buf, sizeof(buf), "[%s] cpu%d exit %s", name, cpu,
                      exit_reason_name(run->exit_reason));
+    uint64_t v = exit_value(run, run_size);
     if (run->exit_reason == KVM_EXIT_IO) {
-        const uint8_t *d = (const uint8_t *)run + run->io.data_offset;
-        uint32_t v = 0;
-        bool inside = run->io.data_offset <= run_size &&
-                      run->io.size <= run_size - run->io.data_offset;
-        for (unsigned i = 0; inside && i < run->io.size && i < 4; i++)
-            v |= (uint32_t)d[i] << (8 * i);
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
-                      " %s port=0x%x size=%u count=%u value=0x%x",
+                      " %s port=0x%x size=%u count=%u value=0x%llx",
                       run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
-                      run->io.port, run->io.size, run->io.count, v);
+                      run->io.port, run->io.size, run->io.count, (unsigned long long)v);
     } else if (run->exit_reason == KVM_EXIT_MMIO) {
-        uint64_t v = 0;
-        memcpy(&v, run->mmio.data, run->mmio.len <= 8 ? run->mmio.len : 8);
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       " %s addr=0x%llx size=%u value=0x%llx",
                       run->mmio.is_write ? "write" : "read",
                       (unsigned long long)run->mmio.phys_addr, run->mmio.len,
                       (unsigned long long)v);
     }
+    bool access = run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO;
+    if (access && n < (int)sizeof(buf))     /* which device answered, if any */
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %s%s", dev ? "dev=" : "unclaimed",
+                      dev ? dev : "");
     if (n > (int)sizeof(buf) - 2)
         n = (int)sizeof(buf) - 2;
     buf[n++] = '\n';

@@ -5,6 +5,7 @@
 #include "debug/gdbstub.h"
 #include "kvm.h"
 #include "sandbox.h"
+#include "tracefile.h"
 #include "util.h"
 #include "vm.h"
 
@@ -120,7 +121,9 @@ int vcpu_dispatch_io(struct vcpu *c)
             .write = run->io.direction == KVM_EXIT_IO_OUT,
             .cpu = c,
         };
-        if (bus_access(&c->vm->pio, &req) == IO_STOP)
+        int r = bus_access(&c->vm->pio, &req);
+        c->exit_range = req.range;      /* every element: the same port */
+        if (r == IO_STOP)
             return IO_STOP;
     }
     return IO_OK;
@@ -136,7 +139,9 @@ static int handle_mmio(struct vcpu *c)
         .write = run->mmio.is_write,
         .cpu = c,
     };
-    return bus_access(&c->vm->mmio, &req) == IO_STOP ? IO_STOP : IO_OK;
+    int r = bus_access(&c->vm->mmio, &req);
+    c->exit_range = req.range;
+    return r == IO_STOP ? IO_STOP : IO_OK;
 }
 
 static int fault(struct vcpu *c, const char *reason)
@@ -203,12 +208,29 @@ static int handle_exit(struct vcpu *c)
     }
 }
 
+/* After the device answered (so reads show their value): count the exit by
+ * reason and device, and print it with --trace. */
+static void account_exit(struct vcpu *c, bool trace)
+{
+    struct vm *vm = c->vm;
+    uint32_t why = c->run->exit_reason;
+    bool io = why == KVM_EXIT_IO, mmio = why == KVM_EXIT_MMIO;
+    const struct bus *b = mmio ? &vm->mmio : &vm->pio;
+    const char *dev = c->exit_range ? c->exit_range->name : NULL;
+    stats_count(&c->stats, c->run, io || mmio ? stats_dev_index(b, c->exit_range) : STATS_NODEV);
+    if (trace)
+        trace_exit(vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size, dev);
+    if (c->trace_buf)
+        trace_buf_exit(c->trace_buf, vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size, dev);
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *c = arg;
     struct vm *vm = c->vm;
     bool trace = vm->trace;
     c->self = pthread_self();
+    c->trace_buf = trace_buf_new(vm->trace_file);
     atomic_store(&c->running, true);    /* vm_stop may signal us from now on */
     sandbox_enter(vm->sandbox, SANDBOX_VCPU);   /* before the guest's first instruction */
     while (!atomic_load(&vm->stopping)) {
@@ -238,12 +260,13 @@ void *vcpu_thread(void *arg)
             vm_stop(vm, VM_EXIT_FAULT);
             break;
         }
-        stats_count(&c->stats, c->run);
+        c->exit_range = NULL;
         r = handle_exit(c);
-        if (trace)      /* after the device answered, so reads show their value */
-            trace_exit(vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size);
+        account_exit(c, trace);
         if (r == IO_STOP)
             break;
     }
+    trace_buf_free(c->trace_buf);       /* the rest of this vCPU's lines */
+    c->trace_buf = NULL;
     return NULL;
 }

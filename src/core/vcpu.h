@@ -24,7 +24,10 @@ struct vcpu {
     struct kvm_regs regs;       /* valid when regs_valid */
     struct kvm_sregs sregs;     /* valid when sregs_valid (read-only cache) */
     bool regs_valid, regs_dirty, sregs_valid;
-    struct stats stats;         /* this vCPU's exits, for --stats */
+    struct stats stats;         /* this vCPU's exits, for --stats and --top */
+    const struct bus_range *exit_range; /* the device of this exit's access,
+                                         * NULL if none claimed it */
+    struct trace_buf *trace_buf;        /* --trace-file: this vCPU's lines */
 };
 
 struct vcpu *vcpu_create(struct vm *vm, int id);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -242,6 +243,21 @@ void *vm_own_fn(struct vm *vm, void *p, void (*release)(void *p))
     vm->owned[vm->nowned].p = p;
     vm->owned[vm->nowned++].release = release;
     return p;
+}
+
+void vm_add_state(struct vm *vm, const struct devstate_ops *ops, void *dev)
+{
+    if (vm->nstates == DEVSTATE_MAX) {
+        errorf("%s: too many devices with state", vm->name);
+        abort();
+    }
+    int index = 0;
+    for (int i = 0; i < vm->nstates; i++)
+        index += vm->states[i].ops == ops;
+    vm->states[vm->nstates].ops = ops;
+    vm->states[vm->nstates].dev = dev;
+    snprintf(vm->states[vm->nstates].name, DEVSTATE_NAME, "%s@%d", ops->kind, index);
+    vm->nstates++;
 }
 
 void *vm_own(struct vm *vm, void *p)

@@ -4,6 +4,7 @@
 #define MINI_KVM_VM_H
 
 #include "bus.h"
+#include "devstate.h"
 #include "mem.h"
 #include "virtio_table.h"
 
@@ -23,6 +24,8 @@ struct sandbox;
 /* Exit status used when mini-kvm itself stops a guest (fault, bad exit). */
 #define VM_EXIT_FAULT 1
 
+struct trace_file;
+
 struct vm {
     const char *name;           /* guest name: file name without extension */
     int index;                  /* position on the command line */
@@ -35,6 +38,7 @@ struct vm {
     int started;                /* vCPU threads running */
     bool irqchip;               /* in-kernel PIC/IOAPIC/LAPIC created */
     bool trace;                 /* --trace: print every exit */
+    struct trace_file *trace_file;  /* --trace-file, shared by all guests, or NULL */
     struct console_port *con;   /* this guest's console (output, input) */
     struct gdbstub *gdb;        /* --gdb: the debugger stub, or NULL */
     struct virtio_table virtio; /* where each virtio-mmio device sits */
@@ -49,6 +53,13 @@ struct vm {
     pthread_cond_t pause_cond;
     atomic_bool pause_req;
     int parked;
+
+    struct {                    /* device records for snapshots (devstate.h) */
+        const struct devstate_ops *ops;
+        void *dev;
+        char name[DEVSTATE_NAME];
+    } states[DEVSTATE_MAX];
+    int nstates;
 
     struct {                    /* device state released by vm_destroy */
         void *p;

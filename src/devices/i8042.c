@@ -2,10 +2,12 @@
  * answers the controller commands Linux and BIOSes use; 0xFE reboots. */
 #include "i8042.h"
 #include "core/bus.h"
+#include "core/devstate.h"
 #include "core/util.h"
 #include "core/vm.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <stdbool.h>
 
 #define ST_OBF      0x01    /* output buffer full */
@@ -113,11 +115,52 @@ static enum io_result i8042_io(void *dev, struct io_req *r)
     return IO_STOP;
 }
 
+/* Snapshot record: the controller's registers and its output queue. */
+struct i8042_rec {
+    uint8_t ctr, status, pending, last;
+    uint8_t q[QLEN], qaux[QLEN];
+    uint32_t qhead, qn;
+};
+
+static void i8042_save(void *dev, void *rec)
+{
+    struct i8042 *k = dev;
+    struct i8042_rec *r = rec;
+    pthread_mutex_lock(&k->lock);
+    *r = (struct i8042_rec){ k->ctr, k->status, k->pending, k->last, { 0 }, { 0 },
+                             k->qhead, k->qn };
+    memcpy(r->q, k->q, QLEN);
+    memcpy(r->qaux, k->qaux, QLEN);
+    pthread_mutex_unlock(&k->lock);
+}
+
+static int i8042_restore(void *dev, const void *rec)
+{
+    struct i8042 *k = dev;
+    const struct i8042_rec *r = rec;
+    if (r->qhead >= QLEN || r->qn > QLEN) {
+        errorf("i8042: queue out of range (head %u, count %u)", r->qhead, r->qn);
+        return -1;
+    }
+    pthread_mutex_lock(&k->lock);
+    k->ctr = r->ctr, k->status = r->status, k->pending = r->pending, k->last = r->last;
+    memcpy(k->q, r->q, QLEN);
+    memcpy(k->qaux, r->qaux, QLEN);
+    k->qhead = r->qhead, k->qn = r->qn;
+    pthread_mutex_unlock(&k->lock);
+    return 0;
+}
+
+static const struct devstate_ops i8042_state = {
+    "i8042", sizeof(struct i8042_rec), i8042_save, i8042_restore,
+};
+
 int i8042_create(struct vm *vm)
 {
     struct i8042 *k = vm_own(vm, xcalloc(1, sizeof(*k)));
     k->vm = vm;
     pthread_mutex_init(&k->lock, NULL);
+    vm_add_state(vm, &i8042_state, k);
     k->ctr = CTR_DEFAULT;
     k->status = ST_SYS;
     if (bus_register(&vm->pio, I8042_DATA_PORT, 1, i8042_io, k, "i8042") ||

@@ -2,6 +2,7 @@
  * the reset register at 0xCF9: `poweroff` stops the VM with status 0. */
 #include "pm.h"
 #include "core/bus.h"
+#include "core/devstate.h"
 #include "core/util.h"
 #include "core/vm.h"
 
@@ -123,11 +124,53 @@ static enum io_result pm_reset_io(void *dev, struct io_req *r)
     return IO_STOP;
 }
 
+/* Snapshot record: the registers and the PM timer's count, which goes on
+ * from there after a restore (the guest saw no time pass while paused). */
+struct pm_rec {
+    uint16_t sts, en, cnt;
+    uint8_t reset_reg, pad;
+    uint32_t timer;
+    uint32_t pad2;
+};
+
+static void pm_save(void *dev, void *rec)
+{
+    struct pm *pm = dev;
+    pthread_mutex_lock(&pm->lock);
+    *(struct pm_rec *)rec = (struct pm_rec){ pm->sts, pm->en, pm->cnt, pm->reset_reg, 0,
+                                             pm_timer(pm), 0 };
+    pthread_mutex_unlock(&pm->lock);
+}
+
+static int pm_restore(void *dev, const void *rec)
+{
+    struct pm *pm = dev;
+    const struct pm_rec *r = rec;
+    pthread_mutex_lock(&pm->lock);
+    pm->sts = r->sts & PM1_STS_MASK;
+    pm->en = r->en & PM1_EN_MASK;
+    pm->cnt = r->cnt & PM1_CNT_MASK;
+    pm->reset_reg = r->reset_reg;
+    /* t0 = now - timer / PM_TMR_HZ */
+    uint64_t ns = (uint64_t)r->timer * 1000000000u / PM_TMR_HZ;
+    clock_gettime(CLOCK_MONOTONIC, &pm->t0);
+    int64_t t = (int64_t)pm->t0.tv_sec * 1000000000 + pm->t0.tv_nsec - (int64_t)ns;
+    pm->t0.tv_sec = t / 1000000000;
+    pm->t0.tv_nsec = t % 1000000000;
+    pthread_mutex_unlock(&pm->lock);
+    return 0;
+}
+
+static const struct devstate_ops pm_state = {
+    "pm", sizeof(struct pm_rec), pm_save, pm_restore,
+};
+
 int pm_create(struct vm *vm)
 {
     struct pm *pm = vm_own(vm, xcalloc(1, sizeof(*pm)));
     pm->vm = vm;
     pthread_mutex_init(&pm->lock, NULL);
+    vm_add_state(vm, &pm_state, pm);
     if (clock_gettime(CLOCK_MONOTONIC, &pm->t0) < 0) {
         errorf("%s: clock_gettime: %s", vm->name, strerror(errno));
         return -1;

@@ -2,6 +2,7 @@
  * host clock plus an offset the guest may set; no RTC interrupts. */
 #include "rtc.h"
 #include "core/bus.h"
+#include "core/devstate.h"
 #include "core/util.h"
 #include "core/vm.h"
 
@@ -177,9 +178,55 @@ static enum io_result rtc_io(void *dev, struct io_req *req)
     return IO_OK;
 }
 
+/* Snapshot record: CMOS RAM, the index, and the guest's offset from host
+ * time, so the guest clock stays what the guest set (it moves on with the
+ * host's while the snapshot is on disk, like a battery-backed RTC). */
+struct rtc_rec {
+    uint8_t ram[128];
+    uint8_t index, pad[7];
+    int64_t delta;
+    int32_t set[7];             /* the clock being written while B.SET */
+    int32_t pad2;
+};
+
+static void rtc_save(void *dev, void *rec)
+{
+    struct rtc *r = dev;
+    struct rtc_rec *o = rec;
+    memset(o, 0, sizeof(*o));
+    pthread_mutex_lock(&r->lock);
+    memcpy(o->ram, r->ram, sizeof(o->ram));
+    o->index = r->index;
+    o->delta = (int64_t)r->delta;
+    int32_t set[7] = { r->set.tm_sec, r->set.tm_min, r->set.tm_hour, r->set.tm_mday,
+                       r->set.tm_mon, r->set.tm_year, r->set.tm_wday };
+    memcpy(o->set, set, sizeof(set));
+    pthread_mutex_unlock(&r->lock);
+}
+
+static int rtc_restore(void *dev, const void *rec)
+{
+    struct rtc *r = dev;
+    const struct rtc_rec *o = rec;
+    pthread_mutex_lock(&r->lock);
+    memcpy(r->ram, o->ram, sizeof(r->ram));
+    r->index = o->index & 0x7F;
+    r->delta = (time_t)o->delta;
+    r->set = (struct tm){ .tm_sec = o->set[0], .tm_min = o->set[1], .tm_hour = o->set[2],
+                          .tm_mday = o->set[3], .tm_mon = o->set[4], .tm_year = o->set[5],
+                          .tm_wday = o->set[6] };
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
+static const struct devstate_ops rtc_state = {
+    "rtc", sizeof(struct rtc_rec), rtc_save, rtc_restore,
+};
+
 int rtc_create(struct vm *vm)
 {
     struct rtc *r = vm_own(vm, rtc_new());
+    vm_add_state(vm, &rtc_state, r);
     if (bus_register(&vm->pio, RTC_PORT, 2, rtc_io, r, "rtc")) {
         errorf("%s: cannot register the RTC ports", vm->name);
         return -1;

@@ -2,6 +2,7 @@
  * loopback, and the IIR priority logic that drives the IRQ line level. */
 #include "serial.h"
 #include "core/bus.h"
+#include "core/devstate.h"
 #include "core/console.h"
 #include "core/util.h"
 #include "core/vm.h"
@@ -289,7 +290,56 @@ bool serial_irq_level(struct serial *s)
     return l;
 }
 
-struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq)
+/* Snapshot record (docs/snapshot.md): the registers and the RX ring. */
+struct serial_rec {
+    uint8_t ier, lcr, mcr, msr, scr, fcr, dll, dlm;
+    uint8_t overrun, thre_pending, line, pad;
+    uint32_t rx_head, rx_count;
+    uint8_t rx[SERIAL_FIFO], rx_looped[SERIAL_FIFO];
+};
+
+static void serial_save(void *dev, void *rec)
+{
+    struct serial *s = dev;
+    struct serial_rec *r = rec;
+    pthread_mutex_lock(&s->lock);
+    *r = (struct serial_rec){ s->ier, s->lcr, s->mcr, s->msr, s->scr, s->fcr, s->dll, s->dlm,
+                              s->overrun, s->thre_pending, s->line, 0, s->rx_head,
+                              s->rx_count, { 0 }, { 0 } };
+    for (unsigned i = 0; i < SERIAL_FIFO; i++) {
+        r->rx[i] = s->rx[i];
+        r->rx_looped[i] = s->rx_looped[i];
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int serial_restore(void *dev, const void *rec)
+{
+    struct serial *s = dev;
+    const struct serial_rec *r = rec;
+    if (r->rx_head >= SERIAL_FIFO || r->rx_count > SERIAL_FIFO) {
+        errorf("serial: RX ring out of range (head %u, count %u)", r->rx_head, r->rx_count);
+        return -1;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->ier = r->ier, s->lcr = r->lcr, s->mcr = r->mcr, s->msr = r->msr, s->scr = r->scr;
+    s->fcr = r->fcr, s->dll = r->dll, s->dlm = r->dlm;
+    s->overrun = r->overrun, s->thre_pending = r->thre_pending;
+    s->line = r->line;          /* the irqchip's pin level comes with its own state */
+    s->rx_head = r->rx_head, s->rx_count = r->rx_count;
+    for (unsigned i = 0; i < SERIAL_FIFO; i++) {
+        s->rx[i] = r->rx[i];
+        s->rx_looped[i] = r->rx_looped[i];
+    }
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static const struct devstate_ops serial_state = {
+    "serial", sizeof(struct serial_rec), serial_save, serial_restore,
+};
+
+static struct serial *create(struct vm *vm, uint16_t base, unsigned irq, bool notified)
 {
     struct serial *s = xcalloc(1, sizeof(*s));
     s->vm = vm;
@@ -307,7 +357,21 @@ struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq)
         return NULL;
     }
     vm_own(vm, s);
-    if (s->port)
+    vm_add_state(vm, &serial_state, s);
+    if (s->port && notified)
         console_start_input(s->port, serial_input, s);
     return s;
+}
+
+struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq)
+{
+    return create(vm, base, irq, true);
+}
+
+/* Without the input callback, bytes move from the console into the UART only
+ * when the guest reads LSR or RBR, so a hypercall reading the same stdin is
+ * not robbed of bytes the guest never asked the UART for. */
+struct serial *serial_create_polled(struct vm *vm, uint16_t base)
+{
+    return create(vm, base, 0, false);
 }

@@ -64,6 +64,9 @@ enum serial_reg {
  * stdin. With vm->irqchip the line `irq` follows "an interrupt is pending";
  * without it the guest polls LSR. Returns NULL after printing an error. */
 struct serial *serial_create(struct vm *vm, uint16_t base, unsigned irq);
+/* The same UART for a machine without interrupts (flat guests): no IRQ, and
+ * console input is pulled only when the guest polls LSR or reads RBR. */
+struct serial *serial_create_polled(struct vm *vm, uint16_t base);
 
 /* The level last driven on the IRQ line (tracked in polled mode too), and
  * how many rising edges it has had (for tests). */

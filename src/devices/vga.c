@@ -3,6 +3,7 @@
 #include "vga.h"
 #include "arch/layout.h"
 #include "core/bus.h"
+#include "core/devstate.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "core/vm.h"
@@ -83,9 +84,39 @@ static enum io_result vga_io(void *dev, struct io_req *r)
     return IO_OK;
 }
 
+/* Snapshot record: the CRTC registers (the text itself is guest RAM). */
+struct vga_rec { uint8_t regs[256]; uint8_t index, mode, colour, status, pad[4]; };
+
+static void vga_save(void *dev, void *rec)
+{
+    struct vga *v = dev;
+    struct vga_rec *r = rec;
+    pthread_mutex_lock(&v->lock);
+    memcpy(r->regs, v->regs, sizeof(r->regs));
+    r->index = v->index, r->mode = v->mode, r->colour = v->colour, r->status = v->status;
+    memset(r->pad, 0, sizeof(r->pad));
+    pthread_mutex_unlock(&v->lock);
+}
+
+static int vga_restore(void *dev, const void *rec)
+{
+    struct vga *v = dev;
+    const struct vga_rec *r = rec;
+    pthread_mutex_lock(&v->lock);
+    memcpy(v->regs, r->regs, sizeof(v->regs));
+    v->index = r->index, v->mode = r->mode, v->colour = r->colour, v->status = r->status;
+    pthread_mutex_unlock(&v->lock);
+    return 0;
+}
+
+static const struct devstate_ops vga_state = {
+    "vga", sizeof(struct vga_rec), vga_save, vga_restore,
+};
+
 struct vga *vga_create(struct vm *vm)
 {
     struct vga *v = vm_own(vm, vga_new());
+    vm_add_state(vm, &vga_state, v);
     if (bus_register(&vm->pio, VGA_CRTC_PORT, VGA_PORTS, vga_io, v, "cga") ||
         bus_register(&vm->pio, VGA_MONO_PORT, VGA_PORTS, vga_io, v, "cga-mono")) {
         errorf("%s: cannot register the CGA CRTC ports", vm->name);

@@ -1,6 +1,7 @@
 /* virtio_blk.c - virtio-blk on a raw image: read, write, flush and get-id,
  * every request bounds-checked against the image before pread/pwrite. */
 #include "virtio_blk.h"
+#include "core/devstate.h"
 #include "virtio_mmio.h"
 #include "core/image.h"
 #include "core/util.h"
@@ -161,6 +162,33 @@ static void blk_release(void *p)
     free(b);
 }
 
+/* Snapshot record: the disk is not in the snapshot (the user copies it);
+ * its size is, so a restore refuses an image that changed size. */
+struct blk_rec { uint64_t sectors; uint8_t ro, pad[7]; };
+
+static void blk_save(void *dev, void *rec)
+{
+    struct virtio_blk *b = dev;
+    *(struct blk_rec *)rec = (struct blk_rec){ b->sectors, b->img.ro, { 0 } };
+}
+
+static int blk_restore(void *dev, const void *rec)
+{
+    struct virtio_blk *b = dev;
+    const struct blk_rec *r = rec;
+    if (r->sectors != b->sectors || r->ro != b->img.ro) {
+        errorf("%s: disk image changed since the snapshot (%llu sectors%s then, %llu%s now)",
+               b->img.path, (unsigned long long)r->sectors, r->ro ? " read-only" : "",
+               (unsigned long long)b->sectors, b->img.ro ? " read-only" : "");
+        return -1;
+    }
+    return 0;
+}
+
+static const struct devstate_ops blk_state = {
+    "virtio-blk", sizeof(struct blk_rec), blk_save, blk_restore,
+};
+
 int virtio_blk_create(struct vm *vm, const char *path)
 {
     struct virtio_blk *b = xcalloc(1, sizeof(*b));
@@ -184,6 +212,7 @@ int virtio_blk_create(struct vm *vm, const char *path)
     snprintf(virtio_mmio_slot(t)->detail, sizeof(virtio_mmio_slot(t)->detail), "%s%s",
              path, b->img.ro ? " (read-only)" : "");
     vm_own_fn(vm, b, blk_release);
+    vm_add_state(vm, &blk_state, b);
     return 0;
 fail:
     image_close(&b->img);

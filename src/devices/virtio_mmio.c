@@ -2,6 +2,7 @@
  * split virtqueues whose every guest address is checked by guest_ptr(). */
 #include "virtio_mmio.h"
 #include "core/bus.h"
+#include "core/devstate.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "core/vm.h"
@@ -87,28 +88,37 @@ static bool usable(const struct virtio_mmio *t, const struct virtqueue *q)
            !(t->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
-/* QueueReady = 1: validate size, alignment and that all three rings lie in
- * guest RAM; keep the checked host pointers. */
-static void vq_enable(struct virtio_mmio *t, unsigned qi, struct virtqueue *q)
+/* Validate a queue's size, alignment and that all three rings lie in guest
+ * RAM; keep the checked host pointers. 0, or -1 with the reason in why. */
+static int vq_map(struct virtio_mmio *t, struct virtqueue *q, char *why, size_t n)
 {
-    uint64_t n = q->num;
-    if (n == 0 || n > q->num_max || (n & (n - 1))) {
-        virtio_mmio_fail(t, "queue %u: invalid size %u (max %u, power of 2)", qi,
-                         q->num, q->num_max);
-        return;
+    uint64_t num = q->num;
+    if (num == 0 || num > q->num_max || (num & (num - 1))) {
+        snprintf(why, n, "invalid size %u (max %u, power of 2)", q->num, q->num_max);
+        return -1;
     }
     if (q->desc_gpa % 16 || q->avail_gpa % 2 || q->used_gpa % 4) {
-        virtio_mmio_fail(t, "queue %u: misaligned ring address", qi);
-        return;
+        snprintf(why, n, "misaligned ring address");
+        return -1;
     }
-    q->desc = guest_ptr(&t->vm->mem, q->desc_gpa, 16 * n);
-    q->avail = guest_ptr(&t->vm->mem, q->avail_gpa, 6 + 2 * n);
-    q->used = guest_ptr(&t->vm->mem, q->used_gpa, 6 + 8 * n);
+    q->desc = guest_ptr(&t->vm->mem, q->desc_gpa, 16 * num);
+    q->avail = guest_ptr(&t->vm->mem, q->avail_gpa, 6 + 2 * num);
+    q->used = guest_ptr(&t->vm->mem, q->used_gpa, 6 + 8 * num);
     if (!q->desc || !q->avail || !q->used) {
-        virtio_mmio_fail(t, "queue %u: ring outside guest RAM (desc 0x%llx avail 0x%llx "
-                         "used 0x%llx, size %u)", qi, (unsigned long long)q->desc_gpa,
-                         (unsigned long long)q->avail_gpa,
-                         (unsigned long long)q->used_gpa, q->num);
+        snprintf(why, n, "ring outside guest RAM (desc 0x%llx avail 0x%llx used 0x%llx, "
+                 "size %u)", (unsigned long long)q->desc_gpa,
+                 (unsigned long long)q->avail_gpa, (unsigned long long)q->used_gpa, q->num);
+        return -1;
+    }
+    return 0;
+}
+
+/* QueueReady = 1: a checked queue starts at index 0. */
+static void vq_enable(struct virtio_mmio *t, unsigned qi, struct virtqueue *q)
+{
+    char why[160];
+    if (vq_map(t, q, why, sizeof(why))) {
+        virtio_mmio_fail(t, "queue %u: %s", qi, why);
         return;
     }
     q->last_avail = q->used_idx = 0;
@@ -417,6 +427,77 @@ static enum io_result virtio_mmio_io(void *dev, struct io_req *r)
 
 /* ---- creation and helpers ---- */
 
+/* ---- snapshot record (docs/snapshot.md): transport registers and every
+ * queue's addresses and indices; the rings themselves are guest RAM ---- */
+struct vq_rec {
+    uint64_t desc_gpa, avail_gpa, used_gpa;
+    uint32_t num, num_max;
+    uint16_t last_avail, used_idx;
+    uint8_t ready, pushed, pad[2];
+};
+
+struct vmmio_rec {
+    uint32_t device_id, status, isr, queue_sel, config_gen, dev_feat_sel, drv_feat_sel;
+    uint8_t line, pad[3];
+    uint64_t drv_features;
+    struct vq_rec vq[VQ_MAX_QUEUES];
+};
+
+static void vmmio_save(void *dev, void *rec)
+{
+    struct virtio_mmio *t = dev;
+    struct vmmio_rec *r = rec;
+    memset(r, 0, sizeof(*r));
+    pthread_mutex_lock(&t->lock);
+    *r = (struct vmmio_rec){ t->ops->device_id, t->status, t->isr, t->queue_sel,
+                             t->config_gen, t->dev_feat_sel, t->drv_feat_sel, t->line,
+                             { 0 }, t->drv_features, { { 0 } } };
+    for (unsigned i = 0; i < VQ_MAX_QUEUES; i++) {
+        const struct virtqueue *q = &t->vq[i];
+        r->vq[i] = (struct vq_rec){ q->desc_gpa, q->avail_gpa, q->used_gpa, q->num,
+                                    q->num_max, q->last_avail, q->used_idx, q->ready,
+                                    q->pushed, { 0 } };
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static int vmmio_restore(void *dev, const void *rec)
+{
+    struct virtio_mmio *t = dev;
+    const struct vmmio_rec *r = rec;
+    if (r->device_id != t->ops->device_id) {
+        errorf("%s: the snapshot has device type %u here", t->name, r->device_id);
+        return -1;
+    }
+    struct virtqueue vq[VQ_MAX_QUEUES];
+    for (unsigned i = 0; i < VQ_MAX_QUEUES; i++) {
+        const struct vq_rec *s = &r->vq[i];
+        char why[160];
+        vq[i] = (struct virtqueue){ .num = s->num, .num_max = t->vq[i].num_max,
+                                    .desc_gpa = s->desc_gpa, .avail_gpa = s->avail_gpa,
+                                    .used_gpa = s->used_gpa, .last_avail = s->last_avail,
+                                    .used_idx = s->used_idx, .pushed = s->pushed,
+                                    .ready = s->ready };
+        if (s->num_max != t->vq[i].num_max || (s->ready && vq_map(t, &vq[i], why, sizeof(why)))) {
+            errorf("%s: queue %u in the snapshot: %s", t->name, i,
+                   s->num_max != t->vq[i].num_max ? "another queue size" : why);
+            return -1;
+        }
+    }
+    pthread_mutex_lock(&t->lock);
+    t->status = r->status, t->isr = r->isr, t->queue_sel = r->queue_sel;
+    t->config_gen = r->config_gen, t->dev_feat_sel = r->dev_feat_sel;
+    t->drv_feat_sel = r->drv_feat_sel, t->drv_features = r->drv_features;
+    t->line = r->line;          /* the irqchip's pin level comes with its own state */
+    memcpy(t->vq, vq, sizeof(vq));
+    pthread_mutex_unlock(&t->lock);
+    return 0;
+}
+
+static const struct devstate_ops vmmio_state = {
+    "virtio-mmio", sizeof(struct vmmio_rec), vmmio_save, vmmio_restore,
+};
+
 struct virtio_mmio *virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops,
                                        void *dev, const char *what)
 {
@@ -450,6 +531,7 @@ struct virtio_mmio *virtio_mmio_create(struct vm *vm, const struct virtio_dev_op
         vm->virtio.n--;         /* the slot was the last one taken */
         return NULL;
     }
+    vm_add_state(vm, &vmmio_state, t);
     return vm_own(vm, t);
 }
 

@@ -12,4 +12,16 @@ struct options;
 int snapshot_save(struct vm *vm, const struct options *opt, const char *snap,
                   const char *mem);
 
+/* Restore, in three steps so that the caller builds the VM in between:
+ * snapshot_open reads and checks the state file (magic, format, length,
+ * CRC, version) and fills shape with what to build (RAM, vCPUs, disks; the
+ * guest's name in shape->kernel); the caller creates that VM and its
+ * devices; snapshot_apply checks CPU features and devices, maps the memory
+ * file copy-on-write and sets every state. Nothing runs until it returns 0;
+ * on -1 (after one errorf line) the VM must be destroyed, never started.
+ * shape's strings live in r until snapr_close(r). */
+struct snap_reader;
+int snapshot_open(struct snap_reader *r, const char *path, struct options *shape);
+int snapshot_apply(struct vm *vm, const struct snap_reader *r, const char *mem);
+
 #endif

@@ -226,3 +226,186 @@ def test_config_file_errors_are_one_line(tmp):
     with open(os.path.join(tmp, "trunc.json"), "w") as f:
         f.write('{"boot-source": {"kernel_im')
     assert "invalid JSON" in one_line_failure(["--config-file", os.path.join(tmp, "trunc.json")], tmp)
+
+
+# ---- snapshot / restore (docs/snapshot.md) ----
+
+import struct
+import zlib
+
+UPTIME = re.compile(r"uptime: (\d+) ticks")
+
+
+def ps_uptime(c):
+    """Run ps in the guest's shell; its uptime in ticks (the OS's counter)."""
+    c.sendline("ps")
+    c.expect(UPTIME, timeout=10)
+    ticks = int(c.match.group(1))
+    c.expect_exact("\n$ ", timeout=10)
+    return ticks
+
+
+def boot_and_snapshot(tmp, disk=True):
+    """Our OS through the API, a background counter, paused and snapshotted, resumed,
+    then killed. Returns (snapshot, memfile, uptime seen just before the pause)."""
+    sock = os.path.join(tmp, "vm.sock")
+    snap, mem = os.path.join(tmp, "os.snap"), os.path.join(tmp, "os.mem")
+    c = start_api(sock)
+    try:
+        assert curl(sock, "PUT", "/boot-source", {"kernel_image_path": "os.elf"})[0] == 204
+        assert curl(sock, "PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 64})[0] == 204
+        if disk:
+            assert curl(sock, "PUT", "/drives/rootfs", {
+                "drive_id": "rootfs", "path_on_host": os.path.join(tmp, "d.img"),
+                "is_root_device": True, "is_read_only": False})[0] == 204
+        assert curl(sock, "PUT", "/actions", {"action_type": "InstanceStart"})[0] == 204
+        c.expect_exact("\n$ ")
+        c.sendline("spin &")
+        c.expect_exact("running in the background")
+        c.expect_exact("\n$ ")
+        before = ps_uptime(c)
+        assert curl(sock, "PATCH", "/vm", {"state": "Paused"})[0] == 204
+        assert curl(sock, "GET", "/")[1]["state"] == "Paused"
+        code, j = curl(sock, "PUT", "/snapshot/create", {"snapshot_type": "Full",
+                                                          "snapshot_path": snap, "mem_file_path": mem})
+        assert code == 204, j
+        code, j = curl(sock, "PUT", "/snapshot/create", {"snapshot_path": "/nonexistent/s",
+                                                          "mem_file_path": mem + "2"})
+        assert code == 400 and "/nonexistent/s" in j["fault_message"], j
+        assert curl(sock, "PATCH", "/vm", {"state": "Resumed"})[0] == 204
+        assert ps_uptime(c) >= before       # the original goes on too
+    finally:
+        c.kill(9)                           # killed, not shut down
+        c.close(force=True)
+    assert stat.S_IMODE(os.stat(snap).st_mode) == 0o600
+    return snap, mem, before
+
+
+def test_snapshot_then_restore_in_a_new_process_from_the_command_line(tmp):
+    snap, mem, before = boot_and_snapshot(tmp)
+    # a sparse memory file: far less on disk than the 64 MiB of RAM
+    assert os.path.getsize(mem) == 64 << 20 and os.stat(mem).st_blocks * 512 < 16 << 20
+    c = pexpect.spawn("./mini-kvm", ["--restore", snap, "--restore-mem", mem], cwd=REPO,
+                      timeout=30, encoding="utf-8", codec_errors="replace")
+    try:
+        after = ps_uptime(c)            # the shell answers at once: no boot
+        assert after >= before, (before, after)
+        c.sendline("ps")
+        c.expect(r"\n2 +1 +\w+ +(\d+) +spin")   # the counting job is still there
+        c.expect_exact("\n$ ")
+        assert ps_uptime(c) > after     # and time goes on
+        c.sendline("cat hello.txt")     # the disk is re-opened
+        c.expect_exact("\n$ ")
+        assert "cannot" not in c.before
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 0
+    finally:
+        c.close(force=True)
+
+
+def test_snapshot_load_through_the_api_paused_then_resumed(tmp):
+    snap, mem, before = boot_and_snapshot(tmp)
+    sock = os.path.join(tmp, "vm2.sock")
+    c = start_api(sock)
+    try:
+        code, j = curl(sock, "PUT", "/snapshot/load", {
+            "snapshot_path": snap, "mem_backend": {"backend_type": "File", "backend_path": mem},
+            "enable_diff_snapshots": False, "resume_vm": False})
+        assert code == 204, j
+        assert curl(sock, "GET", "/")[1]["state"] == "Paused"
+        assert curl(sock, "PATCH", "/vm", {"state": "Resumed"})[0] == 204
+        assert ps_uptime(c) >= before
+        # a restored guest can be snapshotted again (its shape came from the file)
+        assert curl(sock, "PATCH", "/vm", {"state": "Paused"})[0] == 204
+        code, j = curl(sock, "PUT", "/snapshot/create", {"snapshot_path": snap + "2",
+                                                          "mem_file_path": mem + "2"})
+        assert code == 204, j
+        assert curl(sock, "PATCH", "/vm", {"state": "Resumed"})[0] == 204
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+    finally:
+        c.close(force=True)
+
+
+def test_config_file_with_api_snapshot_and_restore(tmp):
+    """--config-file starts the guest, --api serves it: the same snapshot and restore."""
+    cfg = {"boot-source": {"kernel_image_path": "os.elf"},
+           "machine-config": {"vcpu_count": 1, "mem_size_mib": 32},
+           "drives": [{"drive_id": "rootfs", "path_on_host": os.path.join(tmp, "d.img"),
+                       "is_root_device": True, "is_read_only": False}]}
+    sock, snap, mem = (os.path.join(tmp, n) for n in ("vm.sock", "f.snap", "f.mem"))
+    c = start_api(sock, "--config-file", write_config(tmp, cfg))
+    try:
+        c.expect_exact("32 MiB RAM")
+        c.expect_exact("\n$ ")
+        assert curl(sock, "GET", "/")[1]["state"] == "Running"
+        assert curl(sock, "PUT", "/actions", {"action_type": "InstanceStart"})[0] == 400
+        before = ps_uptime(c)
+        assert curl(sock, "PATCH", "/vm", {"state": "Paused"})[0] == 204
+        assert curl(sock, "PUT", "/snapshot/create", {"snapshot_path": snap,
+                                                       "mem_file_path": mem})[0] == 204
+    finally:
+        c.kill(9)
+        c.close(force=True)
+    c = pexpect.spawn("./mini-kvm", ["--restore", snap, "--restore-mem", mem], cwd=REPO,
+                      timeout=30, encoding="utf-8", codec_errors="replace")
+    try:
+        assert ps_uptime(c) >= before
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 0
+    finally:
+        c.close(force=True)
+
+
+def rewrite(snap, out, **changes):
+    """A copy of the state file with header fields changed and the CRC made right again."""
+    b = bytearray(open(snap, "rb").read())
+    fields = {"format": (8, "<I"), "version": (16, "16s"), "cpuid_hash": (32, "<Q"),
+              "ncpus": (48, "<I")}
+    for k, v in changes.items():
+        if k == "config_ncpus":             # the config section: the first, at 64 + 40
+            struct.pack_into("<I", b, 104 + 8, v)
+        else:
+            off, fmt = fields[k]
+            struct.pack_into(fmt, b, off, v)
+    struct.pack_into("<I", b, len(b) - 8, zlib.crc32(bytes(b[:-8])) & 0xFFFFFFFF)
+    open(out, "wb").write(bytes(b))
+    return out
+
+
+def test_bad_snapshots_are_refused_with_one_line_and_nothing_runs(tmp):
+    snap, mem, _ = boot_and_snapshot(tmp)
+    data = open(snap, "rb").read()
+
+    def refused(s, m, *words):
+        p = subprocess.run(["./mini-kvm", "--restore", s, "--restore-mem", m], cwd=REPO,
+                           capture_output=True, text=True, timeout=30, input="ps\nshutdown\n")
+        assert p.returncode == 1 and len(p.stderr.splitlines()) == 1 and p.stdout == "", p
+        for w in words:
+            assert w in p.stderr, p.stderr
+    def variant(name, content):
+        path = os.path.join(tmp, name)
+        open(path, "wb").write(content)
+        return path
+    refused(os.path.join(tmp, "none.snap"), mem, "cannot open snapshot")
+    refused(variant("empty", b""), mem, "snapshot is empty")
+    refused(variant("random", os.urandom(4096)), mem, "not a mini-kvm snapshot")
+    refused(variant("trunc", data[:len(data) // 2]), mem, "truncated snapshot")
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x40
+    refused(variant("corrupt", bytes(flipped)), mem, "corrupt snapshot (checksum mismatch)")
+    refused(rewrite(snap, os.path.join(tmp, "v"), version=b"9.9.9"), mem,
+            "made by mini-kvm 9.9.9")
+    refused(rewrite(snap, os.path.join(tmp, "f"), format=2), mem, "snapshot format 2")
+    refused(rewrite(snap, os.path.join(tmp, "c"), cpuid_hash=12345), mem,
+            "another CPU feature set")
+    refused(rewrite(snap, os.path.join(tmp, "s"), ncpus=2, config_ncpus=2), mem,
+            "lacks section 'cpu1.", "another VM shape")
+    refused(snap, variant("shortmem", b"\0" * 4096), "not the snapshot's memory file")
+    with open(os.path.join(tmp, "d.img"), "ab") as f:    # the disk changed size
+        f.write(b"\0" * 512)
+    refused(snap, mem, "disk image changed since the snapshot")

@@ -224,7 +224,9 @@ static void test_api_config_restore(void **state)
     assert_int_equal(parse(&o, err, ARGS("--api", "a.sock", "-k", "os.elf")), -1);
     assert_non_null(strstr(err, "the guest comes from the API"));
     assert_int_equal(parse(&o, err, ARGS("--config-file", "f", "-m", "64M")), -1);
-    assert_int_equal(parse(&o, err, ARGS("--api", "a.sock", "--config-file", "f")), -1);
+    assert_int_equal(parse(&o, err, ARGS("--api", "a.sock", "--config-file", "f")), 0);
+    assert_int_equal(parse(&o, err, ARGS("--api", "a.sock", "--restore", "s",
+                                         "--restore-mem", "m")), -1);
     assert_non_null(strstr(err, "give one of"));
 }
 
