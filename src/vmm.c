@@ -82,7 +82,6 @@ static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
     v->g.vm.sandbox = v->con->sandbox;      /* the vCPU threads seal themselves */
     vm_start(&v->g.vm);
     set_state(v, API_RUNNING);
-    sandbox_enter(v->con->sandbox, SANDBOX_API);    /* this thread: no more set-up */
     return 0;
 }
 
@@ -130,7 +129,6 @@ static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool 
         vm_pause_before_start(&v->g.vm);
     vm_start(&v->g.vm);
     set_state(v, resume ? API_RUNNING : API_PAUSED);
-    sandbox_enter(v->con->sandbox, SANDBOX_API);
     return 0;
 }
 
@@ -169,6 +167,8 @@ int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console 
     /* The API keeps serving (pause, snapshot) while the guest runs; the
      * process ends with the guest, like Firecracker's. */
     console_raw(con, quit_vm, &v->g.vm);
+    /* main only waits from here on; the API thread stays unfiltered: it
+     * writes snapshots (files, every KVM_GET_*) whenever a client asks */
     if (sandbox_seal_main(con->sandbox))
         vm_stop(&v->g.vm, 1);
     int status = vm_wait(&v->g.vm);

@@ -81,15 +81,6 @@ static const struct seccomp_rule gdb_only[] = {
     ANY(close, "drop a refused client or a detached debugger"),
 };
 
-/* --api, once the guest runs: HTTP on the control socket, pause/resume. */
-static const struct seccomp_rule api_only[] = {
-    ANY(poll, "wait for API clients, their requests and the wake pipe"),
-    ANY(accept4, "accept an API client"),
-    ANY(recvfrom, "read an API request"),
-    ANY(sendto, "send an API response"),
-    ANY(close, "drop an API client"),
-};
-
 /* The watchdog only waits on a clock and stops VMs: the common list. */
 
 static const struct seccomp_list lists[SANDBOX_KINDS] = {
@@ -98,12 +89,11 @@ static const struct seccomp_list lists[SANDBOX_KINDS] = {
     [SANDBOX_CONSOLE] = { console_only, sizeof(console_only) / sizeof(console_only[0]) },
     [SANDBOX_WATCHDOG] = { NULL, 0 },
     [SANDBOX_GDB] = { gdb_only, sizeof(gdb_only) / sizeof(gdb_only[0]) },
-    [SANDBOX_API] = { api_only, sizeof(api_only) / sizeof(api_only[0]) },
 };
 
 const char *const seccomp_kind_names[SANDBOX_KINDS] = {
     [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_CONSOLE] = "console",
-    [SANDBOX_WATCHDOG] = "watchdog", [SANDBOX_GDB] = "gdb", [SANDBOX_API] = "api",
+    [SANDBOX_WATCHDOG] = "watchdog", [SANDBOX_GDB] = "gdb",
 };
 
 const struct seccomp_list seccomp_common = { common, sizeof(common) / sizeof(common[0]) };
