@@ -19,6 +19,7 @@ int kvm_host_cap(const struct kvm_host *h, int cap)
 int kvm_host_open(struct kvm_host *h)
 {
     memset(h, 0, sizeof(*h));
+    pthread_mutex_init(&h->caps_lock, NULL);    /* cannot fail with default attributes */
     h->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (h->fd < 0) {
         int e = errno;
