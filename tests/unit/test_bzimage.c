@@ -379,15 +379,6 @@ static void test_fuzzed_headers(void **state)
     free(img);
 }
 
-static void test_is_bzimage(void **state)
-{
-    struct fx *f = *state;
-    assert_true(bzimage_is_bzimage(f->img, f->len));
-    assert_false(bzimage_is_bzimage(f->img, 0x205));
-    f->img[0x202] = 'X';
-    assert_false(bzimage_is_bzimage(f->img, f->len));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,7 +399,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cmdline_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_initrd_does_not_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuzzed_headers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_is_bzimage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

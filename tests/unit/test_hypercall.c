@@ -131,8 +131,6 @@ static void test_unknown(void **state)
     struct fixture *f = *state;
     assert_int_equal(out(f, 0x42), IO_STOP);
     assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
-    assert_null(hc_name(0x42));
-    assert_string_equal(hc_name(MKVM_HC_READLINE), "READLINE");
 }
 
 static void test_in_without_stdin(void **state)
