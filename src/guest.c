@@ -55,6 +55,7 @@ static int create_vm(struct guest *g, struct kvm_host *kvm, const struct options
         return -1;
     g->vm.index = index;
     g->vm.trace = opt->trace;
+    g->vm.explain_fault = hostcheck_explain_fault;
     console_port_init(&g->port, con, g->name, index, index == 0);
     g->vm.con = &g->port;
     return hypercall_create(&g->vm);
@@ -143,11 +144,10 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
     free(initrd);
     if (r)
         return -1;
-    struct host_caps caps;
-    hostcheck_probe(vm->kvm, &caps);
-    if (!caps.run_linux) {
+    const struct host_caps *caps = hostcheck_caps(vm->kvm);
+    if (!caps->run_linux) {
         errorf("%s: this host's KVM (%s) cannot run Linux (no 32-bit paging); %s",
-               opt->kernel, caps.module, HOSTCHECK_LAB_HINT);
+               opt->kernel, caps->module, HOSTCHECK_LAB_HINT);
         return -1;
     }
     struct platform p;
@@ -234,6 +234,10 @@ int guest_setup_kernel(struct guest *g, struct kvm_host *kvm, const struct optio
         return -1;
     struct boot_entry e;
     int r = -1;
+    /* Kernels probe the host now, on this thread, so that the fault hook
+     * never has to from a vCPU thread; flat guests skip the ~1 ms and the
+     * hook probes if one faults in 32-bit protected mode (pm32.bin). */
+    hostcheck_caps(kvm);
     if (create_vm(g, kvm, opt, mem, opt->kernel, 0, con) == 0)
         r = setup_any(g, opt, img, len, &e);
     if (r == 0)
@@ -252,6 +256,7 @@ int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options
     struct vm *vm = &g->vm;
     struct platform p;
     struct boot_entry e;
+    hostcheck_caps(kvm);        /* as for kernels: a disk may turn on paging */
     if (create_vm(g, kvm, opt, mem, path, 0, con) || platform_create(vm, opt, &p) ||
         acpi_setup(vm, vm->ncpus) || bootsector_load(vm, path, &e))
         return -1;

@@ -8,11 +8,8 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define PROBE_MAGIC 0x4D4B564DU     /* "MKVM" */
@@ -20,37 +17,19 @@
 
 extern const unsigned char probe32_start[], probe32_end[];
 
-static void on_alarm(int sig)
-{
-    (void)sig;      /* only interrupts KVM_RUN */
-}
-
-/* Run until the first exit that is not an interrupt; true when it is
- * `out %eax, $PROBE_PORT` with the magic value. A host KVM that never
- * returns (spinning on the probe) is cut off by a 2-second alarm. */
+/* Run to the first exit; true when it is `out %eax, $PROBE_PORT` with the
+ * magic value. A host KVM that never returns (spinning on the probe) is cut
+ * off after 2 seconds (vcpu_run_bounded: a timer of this thread only). */
 static bool probe_run(struct vcpu *c)
 {
-    struct sigaction sa = { .sa_handler = on_alarm }, old;
-    struct itimerval t = { .it_value = { .tv_sec = 2 } }, off = { 0 };
-    if (sigaction(SIGALRM, &sa, &old) < 0 || setitimer(ITIMER_REAL, &t, NULL) < 0)
+    if (vcpu_run_bounded(c, 2000))
         return false;
-    bool ok = false;
-    for (int i = 0; i < 16; i++) {
-        if (ioctl(c->fd, KVM_RUN, 0) < 0)
-            break;      /* error, or the alarm */
-        struct kvm_run *r = c->run;
-        if (r->exit_reason == KVM_EXIT_INTR)
-            continue;
-        if (r->exit_reason == KVM_EXIT_IO && r->io.port == PROBE_PORT && r->io.size == 4) {
-            uint32_t v;
-            memcpy(&v, (uint8_t *)r + r->io.data_offset, 4);
-            ok = v == PROBE_MAGIC;
-        }
-        break;
-    }
-    setitimer(ITIMER_REAL, &off, NULL);
-    sigaction(SIGALRM, &old, NULL);
-    return ok;
+    struct kvm_run *r = c->run;
+    uint32_t v;
+    if (r->exit_reason != KVM_EXIT_IO || r->io.port != PROBE_PORT || r->io.size != 4)
+        return false;
+    memcpy(&v, (uint8_t *)r + r->io.data_offset, 4);
+    return v == PROBE_MAGIC;
 }
 
 static bool probe_paging32(struct kvm_host *h)
@@ -83,20 +62,24 @@ static bool probe_long_mode(struct kvm_host *h)
     return ok;
 }
 
-int hostcheck_probe(struct kvm_host *h, struct host_caps *caps)
+const struct host_caps *hostcheck_caps(struct kvm_host *h)
 {
-    memset(caps, 0, sizeof(*caps));
-    snprintf(caps->module, sizeof(caps->module), "%s", h->module);
-    caps->long_mode = probe_long_mode(h);
-    caps->paging32 = probe_paging32(h);
-    caps->run_linux = caps->long_mode && caps->paging32 && h->irqchip;
-    return 0;
+    pthread_mutex_lock(&h->caps_lock);
+    struct host_caps *caps = &h->caps;
+    if (!caps->probed) {
+        snprintf(caps->module, sizeof(caps->module), "%s", h->module);
+        caps->long_mode = probe_long_mode(h);
+        caps->paging32 = probe_paging32(h);
+        caps->run_linux = caps->long_mode && caps->paging32 && h->irqchip;
+        caps->probed = true;
+    }
+    pthread_mutex_unlock(&h->caps_lock);
+    return caps;
 }
 
 int hostcheck_report(struct kvm_host *h)
 {
-    struct host_caps c;
-    hostcheck_probe(h, &c);
+    const struct host_caps c = *hostcheck_caps(h);
     printf("mini-kvm host check\n"
            "  /dev/kvm           ok (API %d, module %s)\n"
            "  max vCPUs          %d\n"
@@ -122,18 +105,23 @@ bool hostcheck_explain_fault(struct vcpu *c)
      * move to CR0 that turns on paging leaves PG clear, CR3 set.) */
     if (!(s.cr0 & (1u << 31)) && s.cr3 == 0)
         return false;
-    struct host_caps caps;
-    if (c->vm->sandbox && c->vm->sandbox->seccomp) {
+    struct kvm_host *h = c->vm->kvm;
+    pthread_mutex_lock(&h->caps_lock);
+    bool probed = h->caps.probed;
+    pthread_mutex_unlock(&h->caps_lock);
+    struct host_caps guess = { 0 };
+    const struct host_caps *caps = &guess;
+    if (!probed && c->vm->sandbox && c->vm->sandbox->seccomp) {
         /* A sealed vCPU may not create the probe's VM (docs/security.md):
          * go by the module, kvm_pvm being the KVM known to refuse it. */
-        snprintf(caps.module, sizeof(caps.module), "%s", c->vm->kvm->module);
-        caps.paging32 = strcmp(caps.module, "kvm_pvm") != 0;
+        snprintf(guess.module, sizeof(guess.module), "%s", h->module);
+        guess.paging32 = strcmp(guess.module, "kvm_pvm") != 0;
     } else {
-        hostcheck_probe(c->vm->kvm, &caps);
+        caps = hostcheck_caps(h);
     }
-    if (caps.paging32)
+    if (caps->paging32)
         return false;
     errorf("%s: the guest runs in 32-bit protected mode, and this host's KVM (%s) cannot "
-           "run 32-bit paging; %s", c->vm->name, caps.module, HOSTCHECK_LAB_HINT);
+           "run 32-bit paging; %s", c->vm->name, caps->module, HOSTCHECK_LAB_HINT);
     return true;
 }

@@ -8,15 +8,10 @@
 struct kvm_host;
 struct vcpu;
 
-struct host_caps {
-    bool long_mode;     /* a 64-bit guest ran an `out` */
-    bool paging32;      /* a 32-bit guest with paging on read through a mapping */
-    bool run_linux;     /* everything a stock Linux kernel needs */
-    char module[32];    /* kvm_intel, kvm_amd, kvm_pvm... (informational) */
-};
-
-/* Run the probe guests (a few ms). Returns 0, or -1 if KVM failed. */
-int hostcheck_probe(struct kvm_host *h, struct host_caps *caps);
+/* What the host runs (struct host_caps, core/kvm.h): the first call runs
+ * the probe guests (about 1 ms), later ones return the answer kept in h.
+ * Guests that may need it call it before their vCPU threads start. */
+const struct host_caps *hostcheck_caps(struct kvm_host *h);
 
 /* --check-host: print the report on stdout. Returns the exit status. */
 int hostcheck_report(struct kvm_host *h);
@@ -24,8 +19,10 @@ int hostcheck_report(struct kvm_host *h);
 /* The lab hint appended to refusals. */
 #define HOSTCHECK_LAB_HINT "run it in the lab (tools/lab, see docs/testing.md) or on a host with hardware KVM"
 
-/* Called on a triple fault: when the guest was in 32-bit protected mode with
- * paging requested and the host cannot do it, say so. True if explained. */
+/* The VM's fault hook (vm->explain_fault, installed by guest.c), called on
+ * its vCPU thread at a triple fault: when the guest was in 32-bit protected
+ * mode with paging requested and the host cannot do it, say so. True if
+ * explained. Probes only when no one asked hostcheck_caps before. */
 bool hostcheck_explain_fault(struct vcpu *c);
 
 #endif

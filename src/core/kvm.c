@@ -36,6 +36,7 @@ static void find_module(char *out, size_t n)
 int kvm_host_open(struct kvm_host *h)
 {
     memset(h, 0, sizeof(*h));
+    pthread_mutex_init(&h->caps_lock, NULL);    /* cannot fail with default attributes */
     h->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (h->fd < 0) {
         int e = errno;

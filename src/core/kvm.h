@@ -3,7 +3,18 @@
 #ifndef MINI_KVM_KVM_H
 #define MINI_KVM_KVM_H
 
+#include <pthread.h>
 #include <stdbool.h>
+
+/* What the host KVM really runs, learnt once by arch/hostcheck.c's probe
+ * guests (hostcheck_caps) and kept here. */
+struct host_caps {
+    bool probed;        /* the fields below are valid */
+    bool long_mode;     /* a 64-bit guest ran an `out` */
+    bool paging32;      /* a 32-bit guest with paging on read through a mapping */
+    bool run_linux;     /* everything a stock Linux kernel needs */
+    char module[32];    /* kvm_intel, kvm_amd, kvm_pvm... (informational) */
+};
 
 struct kvm_host {
     int fd;            /* /dev/kvm, shared read-only by every VM */
@@ -13,6 +24,10 @@ struct kvm_host {
     bool pit;          /* KVM_CAP_PIT2 */
     bool tss_addr;     /* KVM_CAP_SET_TSS_ADDR */
     char module[32];   /* kvm_intel, kvm_amd, kvm_pvm... or "unknown" (reports) */
+    /* Lock order: a leaf; held only while probing (vCPU threads of
+     * several guests may ask at once, hostcheck_caps). */
+    pthread_mutex_t caps_lock;
+    struct host_caps caps;      /* guarded by caps_lock until probed */
 };
 
 /* Open /dev/kvm and check it. Prints a one-line reason and returns -1 when

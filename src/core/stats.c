@@ -31,11 +31,6 @@ const char *exit_reason_name(uint32_t reason)
     return "?";
 }
 
-void stats_init(struct stats *s)
-{
-    memset(s, 0, sizeof(*s));
-}
-
 static void count_addr(struct stats *s, uint64_t addr, int mmio, uint64_t n)
 {
     /* open addressing on a small table; a full table counts as "other" */

@@ -34,7 +34,6 @@ struct stats {
     uint64_t other_addrs;   /* accesses to addresses beyond the table */
 };
 
-void stats_init(struct stats *s);
 /* Count one exit (called by the vCPU loop for every exit, after the
  * device answered); dev as above, or STATS_NODEV. */
 void stats_count(struct stats *s, const struct kvm_run *run, int dev);

@@ -1,7 +1,6 @@
 /* vcpu.c - a vCPU's thread: KVM_RUN, then turn each exit into a bus access
  * or a stop. The loop stays small: devices live behind the bus. */
 #include "vcpu.h"
-#include "arch/hostcheck.h"
 #include "debug/gdbstub.h"
 #include "kvm.h"
 #include "sandbox.h"
@@ -16,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 struct vcpu *vcpu_create(struct vm *vm, int id)
@@ -97,6 +97,55 @@ int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa)
         return -1;
     *gpa = t.physical_address;
     return 0;
+}
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid   /* the name glibc < 2.37 lacks */
+#endif
+
+static void kick_handler(int sig)
+{
+    (void)sig;  /* only interrupts KVM_RUN (EINTR) */
+}
+
+int vcpu_kick_install(void)
+{
+    struct sigaction sa = { 0 };
+    sa.sa_handler = kick_handler;
+    if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0) {   /* without it a kick would kill us */
+        errorf("sigaction SIGUSR1 (the vCPU kick): %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int vcpu_run_bounded(struct vcpu *c, unsigned ms)
+{
+    struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = VCPU_KICK_SIGNAL };
+    ev.sigev_notify_thread_id = gettid();
+    struct itimerspec t = {
+        .it_value = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 },
+        .it_interval = { .tv_nsec = 10 * 1000000 },
+    };
+    timer_t timer;
+    if (vcpu_kick_install())
+        return -1;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer) < 0) {
+        errorf("%s: timer_create for a bounded KVM_RUN: %s", c->vm->name, strerror(errno));
+        return -1;
+    }
+    int r = timer_settime(timer, 0, &t, NULL);
+    if (r < 0)
+        errorf("%s: timer_settime for a bounded KVM_RUN: %s", c->vm->name, strerror(errno));
+    bool done = false;
+    for (int i = 0; r == 0 && !done && i < 16; i++) {
+        if (ioctl(c->fd, KVM_RUN, 0) < 0)
+            r = -1;         /* an error, or the bound (EINTR) */
+        else
+            done = c->run->exit_reason != KVM_EXIT_INTR;
+    }
+    timer_delete(timer);    /* disarms it; a pending kick finds the no-op handler */
+    return r == 0 && done ? 0 : -1;
 }
 
 /* One KVM_EXIT_IO: `count` elements of `size` bytes each (count > 1 for
@@ -186,7 +235,7 @@ static int handle_exit(struct vcpu *c)
     case KVM_EXIT_SYSTEM_EVENT:
         return handle_system_event(c);
     case KVM_EXIT_SHUTDOWN:
-        if (hostcheck_explain_fault(c)) {
+        if (c->vm->explain_fault && c->vm->explain_fault(c)) {
             vm_stop(c->vm, VM_EXIT_FAULT);
             return IO_STOP;
         }

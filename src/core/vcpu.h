@@ -7,6 +7,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,6 +53,20 @@ int vcpu_dispatch_io(struct vcpu *c);
 /* Translate a guest linear address to guest-physical for [lin, lin+len)
  * that must not cross a page; uses KVM_TRANSLATE. Returns 0 or -1. */
 int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa);
+
+/* The vCPU kick: SIGUSR1 with a handler that does nothing, so that the
+ * signal only makes this thread's KVM_RUN return EINTR. Installs it
+ * (process-wide, idempotent); returns 0 or -1 after one error line. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+int vcpu_kick_install(void);
+
+/* KVM_RUN on the calling thread, bounded by `ms` milliseconds (the host
+ * probes, which run a vCPU on the main thread): a timer of this thread only
+ * (timer_create, SIGEV_THREAD_ID) sends it the kick, and again every 10 ms
+ * after the bound in case one landed between two KVM_RUNs. Interrupt exits
+ * are run through. Returns 0 with c->run holding the exit, or -1 (error or
+ * bound reached; a timer failure is reported). */
+int vcpu_run_bounded(struct vcpu *c, unsigned ms);
 
 /* Print the register and segment dump with a one-line reason on stderr. */
 void vcpu_dump(struct vcpu *c, const char *reason);

@@ -106,17 +106,9 @@ int vm_add_cpus(struct vm *vm, int ncpus)
     return 0;
 }
 
-static void kick_handler(int sig)
-{
-    (void)sig;  /* only interrupts KVM_RUN (EINTR) */
-}
-
 void vm_start(struct vm *vm)
 {
-    struct sigaction sa = { 0 };
-    sa.sa_handler = kick_handler;
-    if (sigaction(SIGUSR1, &sa, NULL) < 0)     /* without it a kick would kill us */
-        errorf("%s: sigaction SIGUSR1: %s", vm->name, strerror(errno));
+    vcpu_kick_install();        /* a failure is reported; stops still set immediate_exit */
     for (int i = 0; i < vm->ncpus; i++) {
         int e = pthread_create(&vm->cpus[i]->thread, NULL, vcpu_thread, vm->cpus[i]);
         if (e) {
@@ -150,7 +142,7 @@ static void kick_all(struct vm *vm)
         __atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
         /* only threads that have started: their id is set by then */
         if (atomic_load(&c->running) && !pthread_equal(c->self, pthread_self()))
-            pthread_kill(c->self, SIGUSR1);
+            pthread_kill(c->self, VCPU_KICK_SIGNAL);
     }
 }
 

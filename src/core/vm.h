@@ -41,6 +41,10 @@ struct vm {
     struct trace_file *trace_file;  /* --trace-file, shared by all guests, or NULL */
     struct console_port *con;   /* this guest's console (output, input) */
     struct gdbstub *gdb;        /* --gdb: the debugger stub, or NULL */
+    /* On a triple fault, before the register dump: the arch's explanation
+     * (guest.c installs hostcheck_explain_fault), true if it gave one. A
+     * hook, so that core/ does not call back into arch/. */
+    bool (*explain_fault)(struct vcpu *c);
     struct virtio_table virtio; /* where each virtio-mmio device sits */
     struct sandbox *sandbox;    /* vCPU threads wait at its gate, then seal */
 

@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #define DR6_BS (1u << 14)   /* single step */
@@ -32,7 +31,7 @@ void gdb_stop_all(struct gdbstub *g)
         struct vcpu *c = g->vm->cpus[i];
         __atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
         if (atomic_load(&c->running) && !pthread_equal(c->self, pthread_self()))
-            pthread_kill(c->self, SIGUSR1);
+            pthread_kill(c->self, VCPU_KICK_SIGNAL);
     }
 }
 
@@ -288,11 +287,6 @@ void gdbstub_vm_stopping(struct gdbstub *g)
 
 /* --- host probe: which debug features does this KVM really deliver? --- */
 
-static void on_alarm(int sig)
-{
-    (void)sig;      /* only interrupts KVM_RUN */
-}
-
 /* Run a 64-bit snippet at 0x100000 with debug settings d; true when the first
  * exit is KVM_EXIT_DEBUG. kvm_pvm, for one, fails a ring-0 int3 with an
  * internal error and never fires data breakpoints; KVM nested under QEMU/TCG
@@ -302,21 +296,13 @@ static bool probe(struct kvm_host *h, const uint8_t *code, size_t len,
 {
     struct vm vm;
     bool ok = false;
-    struct sigaction sa = { .sa_handler = on_alarm }, old;
-    struct itimerval t = { .it_value = { .tv_sec = 1 } }, off = { 0 };
     if (vm_create(&vm, h, "gdb-probe", 2u << 20) == 0 && vm_add_cpus(&vm, 1) == 0 &&
         x86_build_long_mode_tables(&vm) == 0 &&
         guest_write(&vm.mem, HIGH_MEM_START, code, len) == 0 &&
         x86_enter_long(vm.cpus[0], HIGH_MEM_START, BOOT_STACK_TOP, 0, 0) == 0 &&
-        ioctl(vm.cpus[0]->fd, KVM_SET_GUEST_DEBUG, d) == 0 &&
-        sigaction(SIGALRM, &sa, &old) == 0) {
-        if (setitimer(ITIMER_REAL, &t, NULL) == 0) {
-            ok = ioctl(vm.cpus[0]->fd, KVM_RUN, 0) == 0 &&
-                 vm.cpus[0]->run->exit_reason == KVM_EXIT_DEBUG;
-            setitimer(ITIMER_REAL, &off, NULL);
-        }
-        sigaction(SIGALRM, &old, NULL);
-    }
+        ioctl(vm.cpus[0]->fd, KVM_SET_GUEST_DEBUG, d) == 0)
+        ok = vcpu_run_bounded(vm.cpus[0], 1000) == 0 &&
+             vm.cpus[0]->run->exit_reason == KVM_EXIT_DEBUG;
     vm_destroy(&vm);
     return ok;
 }

@@ -12,14 +12,6 @@
 
 #define HC_MAX_WRITE 65535
 
-const char *hc_name(unsigned func)
-{
-    static const char *const names[] = {
-        "EXIT", "PUTCHAR", "GETCHAR", "EXIT_CODE", "WRITE", "READLINE", "VERSION", "NOP",
-    };
-    return func < sizeof(names) / sizeof(names[0]) ? names[func] : NULL;
-}
-
 /* How a hypercall reads the guest's registers: 16-bit real mode (DS:SI,
  * CX), 32-bit protected mode (DS base + ESI, ECX) or 64-bit mode (RSI, RCX).
  * With paging on, buffer addresses are virtual and go through KVM_TRANSLATE. */

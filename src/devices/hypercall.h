@@ -9,9 +9,6 @@
 
 struct vm;
 
-/* Name of a function for messages, or NULL when unknown. */
-const char *hc_name(unsigned func);
-
 int hypercall_create(struct vm *vm);
 
 #endif

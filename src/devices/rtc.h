@@ -12,8 +12,10 @@ struct vm;
 
 int rtc_create(struct vm *vm);
 
-/* The register file as a guest would read it at host time `now` (for
- * tests): fills regs[0..127]. Register B defaults to 24 h, BCD. */
+/* The device without a VM, for tests (rtc_create owns one through the
+ * VM): register idx (0-127) as the guest reads or writes it through port
+ * 0x71 at host time `now`, so a test can pin the clock. Register B starts
+ * as 24 h, BCD. */
 struct rtc;
 struct rtc *rtc_new(void);
 uint8_t rtc_read_reg(struct rtc *r, unsigned idx, time_t now);

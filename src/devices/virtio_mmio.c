@@ -552,11 +552,3 @@ bool virtio_mmio_irq_level(struct virtio_mmio *t)
     pthread_mutex_unlock(&t->lock);
     return l;
 }
-
-uint32_t virtio_mmio_status(struct virtio_mmio *t)
-{
-    pthread_mutex_lock(&t->lock);
-    uint32_t s = t->status;
-    pthread_mutex_unlock(&t->lock);
-    return s;
-}

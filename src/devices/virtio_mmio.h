@@ -135,8 +135,7 @@ uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
 uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t off,
                       const void *buf, uint64_t len);
 
-/* For tests: the level driven on the interrupt line, and the status. */
+/* For tests: the level driven on the interrupt line. */
 bool virtio_mmio_irq_level(struct virtio_mmio *t);
-uint32_t virtio_mmio_status(struct virtio_mmio *t);
 
 #endif

@@ -69,12 +69,6 @@ static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
 
-bool bzimage_is_bzimage(const uint8_t *img, size_t len)
-{
-    return len >= HDR_MAGIC + 4 && get16(img + HDR_BOOT_FLAG) == 0xAA55 &&
-           memcmp(img + HDR_MAGIC, "HdrS", 4) == 0;
-}
-
 /* RAM below the 3 GiB hole: where everything of a Linux boot goes. */
 static uint64_t low_ram(const struct vm *vm)
 {

@@ -21,7 +21,4 @@ int bzimage_load(struct vm *vm, const uint8_t *img, size_t len, const char *path
                  const uint8_t *initrd, size_t initrd_len, const char *initrd_path,
                  const char *cmdline, struct boot_entry *out);
 
-/* Is this a bzImage (boot sector + "HdrS")? For picking a loader. */
-bool bzimage_is_bzimage(const uint8_t *img, size_t len);
-
 #endif

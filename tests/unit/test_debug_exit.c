@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include "core/bus.h"
 #include "core/vm.h"
 #include "devices/debug_exit.h"
@@ -14,11 +16,7 @@
 
 static int setup(void **state)
 {
-    struct vm *vm = calloc(1, sizeof(*vm));
-    vm->name = "test";
-    vm->fd = -1;
-    bus_init(&vm->pio, "port");
-    bus_init(&vm->mmio, "mmio");
+    struct vm *vm = fake_vm_new(0);
     assert_int_equal(debug_exit_create(vm), 0);
     *state = vm;
     return 0;
@@ -26,7 +24,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    free(*state);
+    fake_vm_free(*state);
     return 0;
 }
 

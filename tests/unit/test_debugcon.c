@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include "core/bus.h"
 #include "core/console.h"
 #include "core/vm.h"
@@ -23,15 +25,8 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    f->vm.name = "test";
-    f->vm.fd = -1;
-    bus_init(&f->vm.pio, "port");
-    bus_init(&f->vm.mmio, "mmio");
-    console_init(&f->con, true);     /* prefix mode: output collects in port.line */
-    f->con.colour = false;
-    f->con.reader_started = true;
-    console_port_init(&f->port, &f->con, "test", 0, true);
-    f->vm.con = &f->port;
+    fake_vm_init(&f->vm, 0);
+    fake_vm_console(&f->vm, &f->con, &f->port);     /* output collects in port.line */
     assert_int_equal(debugcon_create(&f->vm), 0);
     assert_non_null(serial_create(&f->vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ));
     *state = f;
@@ -41,7 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    vm_release_devices(&f->vm);
+    fake_vm_fini(&f->vm);
     free(f);
     return 0;
 }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +35,7 @@ struct fx {
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    f->vm.name = "t";
-    assert_int_equal(mem_init(&f->vm.mem, 16 * MiB), 0);
+    fake_vm_init(&f->vm, 16 * MiB);
     memset(guest_ptr(&f->vm.mem, 0, 4 * MiB), 0xAA, 4 * MiB);   /* bss must be zeroed */
     *state = f;
     return 0;
@@ -43,7 +44,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    mem_free(&f->vm.mem);
+    fake_vm_fini(&f->vm);
     free(f);
     return 0;
 }
@@ -76,18 +77,10 @@ static void make_elf(struct fx *f, const struct seg *s, int n, uint64_t entry)
 /* elf_load with stderr captured into f->err. */
 static int load(struct fx *f)
 {
-    FILE *tmp = tmpfile();
-    assert_non_null(tmp);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    struct capture c;
+    capture_begin(&c);
     int r = elf_load(&f->vm, f->img, f->len, "k.elf", &f->e);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t got = fread(f->err, 1, sizeof(f->err) - 1, tmp);
-    f->err[got] = '\0';
-    fclose(tmp);
+    capture_end(&c, f->err, sizeof(f->err));
     return r;
 }
 

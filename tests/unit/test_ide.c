@@ -1,6 +1,7 @@
 /* test_ide.c - the IDE controller's commands and data transfers, driven
  * through its ports like a guest driver would, on temporary images. */
 #include "ide_driver.h"
+#include "fake_vm.h"
 
 /* ---- tests ---- */
 
@@ -298,20 +299,15 @@ static void test_host_io_error(void **state)
                          .size = SECTORS * 512 };
     assert_true(img.fd >= 0);
     f->c = ide_new(&img, 1, on_irq, f);
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    struct capture cap;
+    capture_begin(&cap);
     for (int i = 0; i < 2; i++) {
         write_sectors(f, 0, 1, 4, 0x30);        /* pwrite: ENOSPC */
         assert_int_equal(status(f), READY | IDE_ERR);
         assert_int_equal(in(f, CMD(IDE_ERROR), 1), IDE_ABRT);
         f->edges = 0;
     }
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    msg[fread(msg, 1, sizeof(msg) - 1, tmp)] = 0;
-    fclose(tmp);
+    capture_end(&cap, msg, sizeof(msg));
     assert_string_equal(msg,
                         "mini-kvm: /dev/full: write error at byte 0: No space left on device\n");
     cmd28(f, 0, 1, 1, 0x20);                    /* reads still work (zeros) */

@@ -1,6 +1,7 @@
 /* test_ide_ctl.c - the IDE controller's interrupt line, reset and bad
  * guests, and ide_create on a port bus with good and bad images. */
 #include "ide_driver.h"
+#include "fake_vm.h"
 
 #include "core/bus.h"
 #include "core/vm.h"
@@ -143,20 +144,11 @@ static void test_garbage(void **state)
 
 /* ---- the VM face: ports on the bus ---- */
 
-static void vm_init(struct vm *vm)
-{
-    memset(vm, 0, sizeof(*vm));
-    vm->name = "test";
-    vm->fd = -1;
-    bus_init(&vm->pio, "port");
-    bus_init(&vm->mmio, "mmio");
-}
-
 static void test_create_on_bus(void **state)
 {
     struct fixture *f = *state;
     struct vm vm;
-    vm_init(&vm);
+    fake_vm_init(&vm, 0);
     struct ide_drive_cfg cfg[2] = { { f->path[0], false }, { f->path[1], true } };
     assert_int_equal(ide_create(&vm, cfg, 2), 0);
     const struct bus_range *r = bus_find(&vm.pio, 0x1F7, 1);
@@ -180,20 +172,14 @@ static void test_create_on_bus(void **state)
 static char *create_error(const struct ide_drive_cfg *cfg, int n, char *buf, size_t size)
 {
     struct vm vm;
-    vm_init(&vm);
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    fake_vm_init(&vm, 0);
+    struct capture c;
+    capture_begin(&c);
     int r = ide_create(&vm, cfg, n);
-    dup2(saved, 2);
-    close(saved);
+    capture_end(&c, buf, size);
     assert_int_equal(r, -1);
     assert_int_equal(vm.pio.nr, 0);             /* nothing registered */
     assert_int_equal(vm.nowned, 0);
-    rewind(tmp);
-    size_t got = fread(buf, 1, size - 1, tmp);
-    buf[got] = 0;
-    fclose(tmp);
     return buf;
 }
 

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include "core/image.h"
 
 #include <fcntl.h>
@@ -56,18 +58,12 @@ static int teardown(void **state)
 }
 
 /* Run stmt with stderr captured into the array buf (NUL-terminated). */
-#define CAPTURE(buf, stmt)                                  \
-    do {                                                    \
-        FILE *tmp_ = tmpfile();                             \
-        int saved_ = dup(2);                                \
-        dup2(fileno(tmp_), 2);                              \
-        stmt;                                               \
-        dup2(saved_, 2);                                    \
-        close(saved_);                                      \
-        rewind(tmp_);                                       \
-        size_t got_ = fread(buf, 1, sizeof(buf) - 1, tmp_); \
-        buf[got_] = 0;                                      \
-        fclose(tmp_);                                       \
+#define CAPTURE(buf, stmt)                      \
+    do {                                        \
+        struct capture c_;                      \
+        capture_begin(&c_);                     \
+        stmt;                                   \
+        capture_end(&c_, buf, sizeof(buf));     \
     } while (0)
 
 static void expect_open_error(const char *path, bool ro, const char *tail)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +25,7 @@
 
 static int setup(void **state)
 {
-    struct vm *vm = calloc(1, sizeof(*vm));
-    vm->name = "t";
-    bus_init(&vm->pio, "port");
-    assert_int_equal(mem_init(&vm->mem, 1 << 20), 0);
+    struct vm *vm = fake_vm_new(1 << 20);
     assert_int_equal(port92_create(vm), 0);
     assert_int_equal(i8042_create(vm), 0);
     assert_int_equal(rtc_create(vm), 0);
@@ -36,10 +35,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct vm *vm = *state;
-    vm_release_devices(vm);
-    mem_free(&vm->mem);
-    free(vm);
+    fake_vm_free(*state);
     return 0;
 }
 

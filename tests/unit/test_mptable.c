@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,18 +23,13 @@ static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 
 
 static int setup(void **state)
 {
-    struct vm *vm = calloc(1, sizeof(*vm));
-    vm->name = "t";
-    assert_int_equal(mem_init(&vm->mem, 2 << 20), 0);
-    *state = vm;
+    *state = fake_vm_new(2 << 20);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct vm *vm = *state;
-    mem_free(&vm->mem);
-    free(vm);
+    fake_vm_free(*state);
     return 0;
 }
 

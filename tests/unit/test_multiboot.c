@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +44,7 @@ struct fx {
 static int setup_ram(void **state, uint64_t ram)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    f->vm.name = "t";
-    assert_int_equal(mem_init(&f->vm.mem, ram), 0);
+    fake_vm_init(&f->vm, ram);
     /* Not zero, so that zeroed bss is the loader's doing. */
     memset(guest_ptr(&f->vm.mem, 0, 4 * MiB), 0xAA, 4 * MiB);
     *state = f;
@@ -56,7 +57,7 @@ static int setup_4g(void **state) { return setup_ram(state, 4096 * MiB); }
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    mem_free(&f->vm.mem);
+    fake_vm_fini(&f->vm);
     free(f);
     return 0;
 }
@@ -71,18 +72,10 @@ static uint8_t *gp(struct fx *f, uint64_t gpa, uint64_t len)
 /* multiboot_load with stderr captured into f->err. */
 static int load_mods(struct fx *f, const char *cmdline, const struct mb_module *mods, int n)
 {
-    FILE *tmp = tmpfile();
-    assert_non_null(tmp);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    struct capture c;
+    capture_begin(&c);
     int r = multiboot_load(&f->vm, f->img, f->len, "k.elf", cmdline, mods, n, &f->e);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t got = fread(f->err, 1, sizeof(f->err) - 1, tmp);
-    f->err[got] = '\0';
-    fclose(tmp);
+    capture_end(&c, f->err, sizeof(f->err));
     return r;
 }
 

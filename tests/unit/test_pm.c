@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,9 +20,7 @@
 
 static int setup(void **state)
 {
-    struct vm *vm = calloc(1, sizeof(*vm));
-    vm->name = "t";
-    bus_init(&vm->pio, "port");
+    struct vm *vm = fake_vm_new(0);
     assert_int_equal(pm_create(vm), 0);
     assert_int_equal(i8042_create(vm), 0);
     *state = vm;
@@ -29,9 +29,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct vm *vm = *state;
-    vm_release_devices(vm);
-    free(vm);
+    fake_vm_free(*state);
     return 0;
 }
 

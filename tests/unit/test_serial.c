@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include "core/bus.h"
 #include "core/console.h"
 #include "core/vm.h"
@@ -26,16 +28,8 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    f->vm.name = "test";
-    f->vm.fd = -1;
-    f->vm.irqchip = false;
-    bus_init(&f->vm.pio, "port");
-    bus_init(&f->vm.mmio, "mmio");
-    console_init(&f->con, true);     /* prefix mode: output collects in port.line */
-    f->con.colour = false;
-    f->con.reader_started = true;    /* no stdin thread: the test feeds input */
-    console_port_init(&f->port, &f->con, "test", 0, true);
-    f->vm.con = &f->port;
+    fake_vm_init(&f->vm, 0);
+    fake_vm_console(&f->vm, &f->con, &f->port);     /* the test feeds input */
     f->s = serial_create(&f->vm, B, SERIAL_COM1_IRQ);
     assert_non_null(f->s);
     *state = f;
@@ -45,7 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    vm_release_devices(&f->vm);
+    fake_vm_fini(&f->vm);
     free(f);
     return 0;
 }

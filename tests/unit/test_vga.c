@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +27,7 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    f->vm.name = "t";
-    bus_init(&f->vm.pio, "port");
-    assert_int_equal(mem_init(&f->vm.mem, 1 << 20), 0);
+    fake_vm_init(&f->vm, 1 << 20);
     f->vga = vga_create(&f->vm);
     assert_non_null(f->vga);
     *state = f;
@@ -37,8 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    vm_release_devices(&f->vm);
-    mem_free(&f->vm.mem);
+    fake_vm_fini(&f->vm);
     free(f);
     return 0;
 }

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include "core/bus.h"
 #include "core/mem.h"
 #include "core/vm.h"
@@ -52,21 +54,6 @@ static void write_image(const char *path, size_t size)
     close(fd);
 }
 
-static void vm_init(struct vm *vm)
-{
-    memset(vm, 0, sizeof(*vm));
-    vm->name = "test";
-    vm->fd = -1;
-    bus_init(&vm->pio, "port");
-    bus_init(&vm->mmio, "mmio");
-    assert_int_equal(mem_init(&vm->mem, RAM), 0);
-}
-
-static void vm_fini(struct vm *vm)
-{
-    vm_release_devices(vm);
-    mem_free(&vm->mem);
-}
 
 static int setup_image(void **state)
 {
@@ -76,7 +63,7 @@ static int setup_image(void **state)
     assert_true(fd >= 0);
     close(fd);
     write_image(f->path, SECTORS * 512);
-    vm_init(&f->vm);
+    fake_vm_init(&f->vm, RAM);
     *state = f;
     return 0;
 }
@@ -92,7 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    vm_fini(&f->vm);
+    fake_vm_fini(&f->vm);
     unlink(f->path);
     free(f);
     return 0;
@@ -475,17 +462,11 @@ static void test_read_only_image(void **state)
 /* Run virtio_blk_create on a bad image and return its stderr line. */
 static char *create_error(struct fixture *f, const char *path, char *buf, size_t n)
 {
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    struct capture c;
+    capture_begin(&c);
     int r = virtio_blk_create(&f->vm, path);
-    dup2(saved, 2);
-    close(saved);
+    capture_end(&c, buf, n);
     assert_int_equal(r, -1);
-    rewind(tmp);
-    size_t got = fread(buf, 1, n - 1, tmp);
-    buf[got] = 0;
-    fclose(tmp);
     return buf;
 }
 

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fake_vm.h"
+
 #include "core/bus.h"
 #include "core/mem.h"
 #include "core/vm.h"
@@ -18,38 +20,23 @@
 
 static int setup(void **state)
 {
-    struct vm *vm = calloc(1, sizeof(*vm));
-    vm->name = "t";
-    vm->fd = -1;
-    bus_init(&vm->pio, "port");
-    bus_init(&vm->mmio, "mmio");
-    assert_int_equal(mem_init(&vm->mem, 1 << 20), 0);
-    *state = vm;
+    *state = fake_vm_new(1 << 20);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct vm *vm = *state;
-    vm_release_devices(vm);
-    mem_free(&vm->mem);
-    free(vm);
+    fake_vm_free(*state);
     return 0;
 }
 
 /* Run fn(arg) with stderr captured into buf. */
 static void capture(void (*fn)(void *), void *arg, char *buf, size_t n)
 {
-    FILE *tmp = tmpfile();
-    int saved = dup(2);
-    dup2(fileno(tmp), 2);
+    struct capture c;
+    capture_begin(&c);
     fn(arg);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t got = fread(buf, 1, n - 1, tmp);
-    buf[got] = 0;
-    fclose(tmp);
+    capture_end(&c, buf, n);
 }
 
 static void add_one(void *p)
@@ -74,7 +61,7 @@ static void test_slots_in_order_and_limit(void **state)
     assert_true(VIRTIO_MMIO_GSI + VIRTIO_MMIO_MAX <= 24);      /* IOAPIC pins */
     char msg[512], want[512];
     capture(add_one, vm, msg, sizeof(msg));
-    snprintf(want, sizeof(want), "mini-kvm: t: tap9: too many virtio devices (at most %d in "
+    snprintf(want, sizeof(want), "mini-kvm: test: tap9: too many virtio devices (at most %d in "
              "all: disks, NICs, rng, vsock)\n", VIRTIO_MMIO_MAX);
     assert_string_equal(msg, want);
     assert_int_equal(vm->virtio.n, VIRTIO_MMIO_MAX);
