@@ -53,7 +53,7 @@ struct watchdog {
     struct guest *g;
     int n;
     unsigned seconds;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* a leaf in the lock order (core/vm.h) */
     pthread_cond_t done;
     bool finished;
 };

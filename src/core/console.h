@@ -13,12 +13,12 @@
 
 /* Shared by every guest of the process. */
 struct console {
-    pthread_mutex_t out_lock;   /* one line at a time on stdout */
+    pthread_mutex_t out_lock;   /* one line at a time on stdout (L4, after port.lock; vm.h) */
     bool prefix;                /* several guests: "[name] " before lines */
     bool colour;                /* stdout is a TTY and NO_COLOR is unset */
 
     /* stdin, owned by one guest */
-    pthread_mutex_t in_lock;
+    pthread_mutex_t in_lock;    /* lock order L3 (core/vm.h) */
     pthread_cond_t in_cond;
     uint8_t in_buf[CONSOLE_INBUF];
     size_t in_head, in_tail;    /* ring: head = next to read */
@@ -26,7 +26,7 @@ struct console {
     bool escapes;               /* Ctrl-A commands (raw TTY) */
     pthread_t reader;
     pthread_mutex_t notify_lock; /* held while notify/quit run or change,
-                                  * and for escapes */
+                                  * and for escapes: lock order L1 (vm.h) */
     void (*notify)(void *dev);  /* called when input arrives */
     void *notify_dev;
     void (*quit)(void *arg);    /* Ctrl-A x */
@@ -42,7 +42,7 @@ struct console_port {
     int index;                  /* picks the prefix colour */
     bool owns_stdin;
     bool stopped;               /* the guest stopped: getchar returns -1 */
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* lock order L4, before con->out_lock (vm.h) */
     char line[CONSOLE_LINE];
     size_t n;
 };
