@@ -6,6 +6,7 @@
 #include "core/kvm.h"
 #include "core/stats.h"
 #include "core/tracefile.h"
+#include "top.h"
 #include "core/vcpu.h"
 #include "core/util.h"
 #include "debug/gdbstub.h"
@@ -197,7 +198,9 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm)
         console_set_screen(con, show_screen, &g[0]);
         console_raw(con, quit_vm, &g[0].vm);
     }
+    struct top *top = top_start(g, n, con, opt->top, platform);
     status = run_all(g, n, opt);
+    top_stop(top);
     if (opt->trace_file)    /* every vCPU thread has flushed its lines */
         trace_file_close(&tf);
     gdbstub_destroy(g[0].vm.gdb);

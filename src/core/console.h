@@ -33,6 +33,12 @@ struct console {
     void *quit_arg;
     void (*screen)(void *arg);  /* Ctrl-A v: print the guest's screen */
     void *screen_arg;
+    void (*top)(void *arg);     /* Ctrl-A t: toggle --top */
+    void *top_arg;
+    /* Where the guest's output stream is (under out_lock): inside an escape
+     * sequence or a UTF-8 character, --top must not draw (console_draw). */
+    uint8_t out_esc;            /* 0 text, 1 after ESC, 2 in a CSI sequence */
+    uint8_t out_utf8;           /* continuation bytes still to come */
 };
 
 /* One guest's end of the console. */
@@ -79,5 +85,19 @@ void console_restore(void);
 /* Ctrl-A v runs screen(arg) on the reader thread (raw terminal only); it
  * prints on stderr with "\r\n" line ends. Cleared by console_stop_input. */
 void console_set_screen(struct console *c, void (*screen)(void *), void *arg);
+
+/* Ctrl-A t runs top(arg) on the reader thread (raw terminal only). */
+void console_set_top(struct console *c, void (*top)(void *), void *arg);
+
+/* --top: write buf to stderr between two pieces of guest output, never
+ * inside an escape sequence or a UTF-8 character of the guest's. Returns
+ * false (nothing written) when the guest's stream is in the middle of one. */
+bool console_draw(struct console *c, const char *buf, size_t n);
+
+/* --top's status area of `rows` lines: while set, console_restore() (at
+ * exit and on fatal signals, which this installs handlers for) also resets
+ * the terminal's scrolling region and clears those lines. rows = 0 does
+ * that now (and leaves a raw terminal raw). */
+void console_status_area(int rows);
 
 #endif
