@@ -7,6 +7,7 @@
 #include "core/sandbox.h"
 #include "core/stats.h"
 #include "core/tracefile.h"
+#include "top.h"
 #include "core/vcpu.h"
 #include "core/util.h"
 #include "debug/gdbstub.h"
@@ -55,7 +56,7 @@ struct watchdog {
     int n;
     unsigned seconds;
     struct sandbox *sandbox;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* a leaf in the lock order (core/vm.h) */
     pthread_cond_t done;
     bool finished;
 };
@@ -209,7 +210,9 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm, struct sa
         console_raw(con, quit_vm, &g[0].vm);
     }
     console_start_reader(con);  /* a sealed vCPU may not start threads */
+    struct top *top = top_start(g, n, con, opt->top, platform);
     status = run_all(g, n, opt, sb);
+    top_stop(top);
     if (opt->trace_file)    /* every vCPU thread has flushed its lines */
         trace_file_close(&tf);
     gdbstub_destroy(g[0].vm.gdb);

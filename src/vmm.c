@@ -20,7 +20,7 @@ struct vmm {
     struct vmconfig cfg;        /* what opt's strings point into */
     struct options opt;         /* the guest's options, as cli.c would build them */
     struct guest g;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* state; a leaf in the lock order (core/vm.h) */
     pthread_cond_t cond;
     enum api_vm_state state;
 };

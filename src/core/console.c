@@ -51,6 +51,25 @@ void console_port_init(struct console_port *p, struct console *c,
     pthread_mutex_init(&p->lock, NULL);
 }
 
+/* Follow the guest's output through escape sequences and UTF-8 characters
+ * (out_lock held), so that --top draws only between them. */
+static void track(struct console *c, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = b[i];
+        if (c->out_esc == 1)
+            c->out_esc = ch == '[' ? 2 : 0;
+        else if (c->out_esc == 2)
+            c->out_esc = ch >= 0x40 && ch <= 0x7E ? 0 : 2;
+        else if (ch == 0x1B)
+            c->out_esc = 1;
+        else if (c->out_utf8 && (ch & 0xC0) == 0x80)
+            c->out_utf8--;
+        else
+            c->out_utf8 = ch >= 0xF0 ? 3 : ch >= 0xE0 ? 2 : ch >= 0xC0 ? 1 : 0;
+    }
+}
+
 /* Write p->line as "[name] line\n" under the shared lock. */
 static void emit_line(struct console_port *p)
 {
@@ -71,6 +90,7 @@ static void emit_line(struct console_port *p)
     if (len == 0 || out[len - 1] != '\n')
         out[len++] = '\n';
     pthread_mutex_lock(&p->con->out_lock);
+    track(p->con, (const uint8_t *)out, len);
     write_all(1, out, len);
     pthread_mutex_unlock(&p->con->out_lock);
     p->n = 0;
@@ -79,7 +99,10 @@ static void emit_line(struct console_port *p)
 void console_write(struct console_port *p, const void *buf, size_t n)
 {
     if (!p->con->prefix) {
+        pthread_mutex_lock(&p->con->out_lock);
+        track(p->con, buf, n);
         write_all(1, buf, n);
+        pthread_mutex_unlock(&p->con->out_lock);
         return;
     }
     const char *s = buf;
@@ -139,6 +162,7 @@ static const char escape_help[] =
     "\r\nC-a h    print this help\r\n"
     "C-a x    exit mini-kvm\r\n"
     "C-a v    print the guest's CGA text screen\r\n"
+    "C-a t    show or hide the exits per second (--top)\r\n"
     "C-a C-a  send C-a to the guest\r\n";
 
 /* Ctrl-A commands; returns how many bytes of b to pass on to the guest. */
@@ -160,6 +184,13 @@ static size_t filter_escapes(struct console *c, uint8_t *b, size_t n, bool *pend
                 pthread_mutex_lock(&c->notify_lock);
                 if (c->screen)
                     c->screen(c->screen_arg);
+                pthread_mutex_unlock(&c->notify_lock);
+                continue;
+            }
+            if (b[i] == 't' || b[i] == 'T') {
+                pthread_mutex_lock(&c->notify_lock);
+                if (c->top)
+                    c->top(c->top_arg);
                 pthread_mutex_unlock(&c->notify_lock);
                 continue;
             }
@@ -263,7 +294,27 @@ void console_stop_input(struct console *c)
     c->quit_arg = NULL;
     c->screen = NULL;
     c->screen_arg = NULL;
+    c->top = NULL;
+    c->top_arg = NULL;
     pthread_mutex_unlock(&c->notify_lock);
+}
+
+void console_set_top(struct console *c, void (*top)(void *), void *arg)
+{
+    pthread_mutex_lock(&c->notify_lock);
+    c->top = top;
+    c->top_arg = arg;
+    pthread_mutex_unlock(&c->notify_lock);
+}
+
+bool console_draw(struct console *c, const char *buf, size_t n)
+{
+    pthread_mutex_lock(&c->out_lock);
+    bool between = c->out_esc == 0 && c->out_utf8 == 0;
+    if (between)
+        write_all(2, buf, n);
+    pthread_mutex_unlock(&c->out_lock);
+    return between;
 }
 
 void console_set_screen(struct console *c, void (*screen)(void *), void *arg)
@@ -324,13 +375,37 @@ int console_poll(struct console_port *p)
  * one piece of process-global state here. */
 static struct termios saved_tio;
 static volatile sig_atomic_t tio_saved;
+static volatile sig_atomic_t area_rows;     /* --top's status area, 0 = none */
 
+/* Async-signal-safe: write only. */
+static void area_restore(void)
+{
+    if (area_rows) {
+        /* save cursor, full-screen scrolling region, clear the area's lines
+         * from the bottom up, restore cursor */
+        static const char head[] = "\0337\033[r\033[999;1H", line[] = "\033[2K\033[A";
+        char buf[sizeof(head) + 64 * sizeof(line) + 2];
+        int rows = area_rows;
+        size_t n = sizeof(head) - 1;
+        area_rows = 0;
+        memcpy(buf, head, n);
+        for (int i = 0; i < rows && i < 64; i++) {
+            memcpy(buf + n, line, sizeof(line) - 1);
+            n += sizeof(line) - 1;
+        }
+        memcpy(buf + n, "\0338", 2);
+        write_all(2, buf, n + 2);
+    }
+}
+
+/* Async-signal-safe: tcsetattr and write only. */
 void console_restore(void)
 {
     if (tio_saved) {
         tcsetattr(0, TCSANOW, &saved_tio);
         tio_saved = 0;
     }
+    area_restore();
 }
 
 static void on_fatal_signal(int sig)
@@ -338,6 +413,33 @@ static void on_fatal_signal(int sig)
     console_restore();
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+static void catch_fatal_signals(void)
+{
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS };
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction sa = { 0 };
+        sa.sa_handler = on_fatal_signal;
+        if (sigaction(sigs[i], &sa, NULL) < 0)
+            errorf("stdin: sigaction %d: %s", sigs[i], strerror(errno));
+    }
+}
+
+void console_status_area(int rows)
+{
+    static bool handlers;       /* installed once, like console_raw's */
+    if (rows == 0) {            /* the whole screen back now; raw stays raw */
+        area_restore();
+        return;
+    }
+    area_rows = rows;
+    if (!handlers && !tio_saved) {
+        handlers = true;
+        catch_fatal_signals();
+        if (atexit(console_restore) != 0)
+            errorf("--top: cannot register the terminal restore at exit");
+    }
 }
 
 void console_raw(struct console *c, void (*quit)(void *), void *arg)
@@ -353,13 +455,7 @@ void console_raw(struct console *c, void (*quit)(void *), void *arg)
     tio_saved = 1;
     if (atexit(console_restore) != 0)
         errorf("stdin: cannot register the terminal restore at exit");
-    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS };
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        struct sigaction sa = { 0 };
-        sa.sa_handler = on_fatal_signal;
-        if (sigaction(sigs[i], &sa, NULL) < 0)
-            errorf("stdin: sigaction %d: %s", sigs[i], strerror(errno));
-    }
+    catch_fatal_signals();
     if (tcsetattr(0, TCSANOW, &raw) < 0) {
         errorf("stdin: cannot set raw mode: %s", strerror(errno));
         tio_saved = 0;

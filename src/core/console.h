@@ -13,12 +13,12 @@
 
 /* Shared by every guest of the process. */
 struct console {
-    pthread_mutex_t out_lock;   /* one line at a time on stdout */
+    pthread_mutex_t out_lock;   /* one line at a time on stdout (L4, after port.lock; vm.h) */
     bool prefix;                /* several guests: "[name] " before lines */
     bool colour;                /* stdout is a TTY and NO_COLOR is unset */
 
     /* stdin, owned by one guest */
-    pthread_mutex_t in_lock;
+    pthread_mutex_t in_lock;    /* lock order L3 (core/vm.h) */
     pthread_cond_t in_cond;
     uint8_t in_buf[CONSOLE_INBUF];
     size_t in_head, in_tail;    /* ring: head = next to read */
@@ -26,7 +26,7 @@ struct console {
     bool escapes;               /* Ctrl-A commands (raw TTY) */
     pthread_t reader;
     pthread_mutex_t notify_lock; /* held while notify/quit run or change,
-                                  * and for escapes */
+                                  * and for escapes: lock order L1 (vm.h) */
     void (*notify)(void *dev);  /* called when input arrives */
     void *notify_dev;
     void (*quit)(void *arg);    /* Ctrl-A x */
@@ -34,6 +34,12 @@ struct console {
     void (*screen)(void *arg);  /* Ctrl-A v: print the guest's screen */
     void *screen_arg;
     struct sandbox *sandbox;    /* the reader waits at its gate, then seals */
+    void (*top)(void *arg);     /* Ctrl-A t: toggle --top */
+    void *top_arg;
+    /* Where the guest's output stream is (under out_lock): inside an escape
+     * sequence or a UTF-8 character, --top must not draw (console_draw). */
+    uint8_t out_esc;            /* 0 text, 1 after ESC, 2 in a CSI sequence */
+    uint8_t out_utf8;           /* continuation bytes still to come */
 };
 
 /* One guest's end of the console. */
@@ -43,7 +49,7 @@ struct console_port {
     int index;                  /* picks the prefix colour */
     bool owns_stdin;
     bool stopped;               /* the guest stopped: getchar returns -1 */
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* lock order L4, before con->out_lock (vm.h) */
     char line[CONSOLE_LINE];
     size_t n;
 };
@@ -83,5 +89,19 @@ void console_restore(void);
 /* Ctrl-A v runs screen(arg) on the reader thread (raw terminal only); it
  * prints on stderr with "\r\n" line ends. Cleared by console_stop_input. */
 void console_set_screen(struct console *c, void (*screen)(void *), void *arg);
+
+/* Ctrl-A t runs top(arg) on the reader thread (raw terminal only). */
+void console_set_top(struct console *c, void (*top)(void *), void *arg);
+
+/* --top: write buf to stderr between two pieces of guest output, never
+ * inside an escape sequence or a UTF-8 character of the guest's. Returns
+ * false (nothing written) when the guest's stream is in the middle of one. */
+bool console_draw(struct console *c, const char *buf, size_t n);
+
+/* --top's status area of `rows` lines: while set, console_restore() (at
+ * exit and on fatal signals, which this installs handlers for) also resets
+ * the terminal's scrolling region and clears those lines. rows = 0 does
+ * that now (and leaves a raw terminal raw). */
+void console_status_area(int rows);
 
 #endif

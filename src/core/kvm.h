@@ -24,8 +24,8 @@ struct kvm_host {
     bool pit;          /* KVM_CAP_PIT2 */
     bool tss_addr;     /* KVM_CAP_SET_TSS_ADDR */
     char module[32];   /* kvm_intel, kvm_amd, kvm_pvm... or "unknown" (reports) */
-    /* Lock order: a leaf; held only while probing (vCPU threads of
-     * several guests may ask at once, hostcheck_caps). */
+    /* Lock order: a leaf (core/vm.h); held only while probing (vCPU
+     * threads of several guests may ask at once, hostcheck_caps). */
     pthread_mutex_t caps_lock;
     struct host_caps caps;      /* guarded by caps_lock until probed */
 };

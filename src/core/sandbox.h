@@ -28,6 +28,7 @@ enum sandbox_kind {
     SANDBOX_CONSOLE,    /* the stdin reader: input ring, Ctrl-A keys */
     SANDBOX_WATCHDOG,   /* --timeout */
     SANDBOX_GDB,        /* --gdb: the stub's socket */
+    SANDBOX_TOP,        /* --top (or Ctrl-A t): the status area once a second */
     SANDBOX_KINDS
 };
 

@@ -81,6 +81,12 @@ static const struct seccomp_rule gdb_only[] = {
     ANY(close, "drop a refused client or a detached debugger"),
 };
 
+static const struct seccomp_rule top_only[] = {
+    { SCMP_SYS(ioctl), "the terminal's size for the status area (TIOCGWINSZ on stderr)",
+      2, { { 0, SCMP_CMP_EQ, 2, 0 }, { 1, SCMP_CMP_EQ, TIOCGWINSZ, 0 } } },
+    ANY(clock_nanosleep, "wait 10 ms for the guest's output to reach a safe point"),
+};
+
 /* The watchdog only waits on a clock and stops VMs: the common list. */
 
 static const struct seccomp_list lists[SANDBOX_KINDS] = {
@@ -89,11 +95,12 @@ static const struct seccomp_list lists[SANDBOX_KINDS] = {
     [SANDBOX_CONSOLE] = { console_only, sizeof(console_only) / sizeof(console_only[0]) },
     [SANDBOX_WATCHDOG] = { NULL, 0 },
     [SANDBOX_GDB] = { gdb_only, sizeof(gdb_only) / sizeof(gdb_only[0]) },
+    [SANDBOX_TOP] = { top_only, sizeof(top_only) / sizeof(top_only[0]) },
 };
 
 const char *const seccomp_kind_names[SANDBOX_KINDS] = {
     [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_CONSOLE] = "console",
-    [SANDBOX_WATCHDOG] = "watchdog", [SANDBOX_GDB] = "gdb",
+    [SANDBOX_WATCHDOG] = "watchdog", [SANDBOX_GDB] = "gdb", [SANDBOX_TOP] = "top",
 };
 
 const struct seccomp_list seccomp_common = { common, sizeof(common) / sizeof(common[0]) };

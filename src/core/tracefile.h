@@ -15,7 +15,7 @@ struct kvm_run;
 /* The file, shared by every vCPU of every guest. */
 struct trace_file {
     int fd;
-    pthread_mutex_t lock;       /* held for one whole block write */
+    pthread_mutex_t lock;       /* held for one whole block write; a leaf (core/vm.h) */
     uint64_t t0_ns;             /* CLOCK_MONOTONIC at open: t_ns counts from here */
     bool failed;                /* a write failed: reported once, no more writes */
 };

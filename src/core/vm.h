@@ -26,6 +26,19 @@ struct sandbox;
 
 struct trace_file;
 
+/* Lock order of the whole process, outermost first: a thread holding one
+ * of these takes only locks of a later level (levels in the comment at
+ * each lock's declaration).
+ *  L1 console.notify_lock: the stdin reader runs input notifications and
+ *     Ctrl-A commands (quit = vm_stop, screen = vga) under it.
+ *  L2 one device's lock (serial, rtc, i8042, pm, vga, ide, virtio_mmio:
+ *     virtio ops->notify and config_read run under it); never two devices.
+ *  L3 what vm_stop takes, one at a time: console.in_lock, the gdb stub's
+ *     lock, vm.pause_lock (a device may stop the VM under its own lock).
+ *  L4 console_port.lock, then console.out_lock (a line of guest output).
+ *  Leaves, never held while taking another: kvm_host.caps_lock (it runs
+ *  the probe VMs, which take none), trace_file.lock, the --timeout
+ *  watchdog's lock, the API's vmm lock. */
 struct vm {
     const char *name;           /* guest name: file name without extension */
     int index;                  /* position on the command line */
@@ -53,7 +66,7 @@ struct vm {
     bool reset_requested;       /* it stopped because the guest asked to reboot */
 
     /* PATCH /vm Paused: every started vCPU parks outside KVM_RUN (vm_pause) */
-    pthread_mutex_t pause_lock;
+    pthread_mutex_t pause_lock;     /* lock order L3 (above) */
     pthread_cond_t pause_cond;
     atomic_bool pause_req;
     int parked;

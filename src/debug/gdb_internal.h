@@ -57,7 +57,7 @@ struct gdbstub {
     pthread_t thread;
     bool thread_started;
 
-    pthread_mutex_t lock;   /* everything below */
+    pthread_mutex_t lock;   /* everything below; lock order L3 (core/vm.h) */
     pthread_cond_t cpu_cv;  /* parked vCPUs wait on it */
     pthread_cond_t stub_cv; /* the stub waits for a request to finish */
     bool stop_req;          /* every vCPU must park */

@@ -24,7 +24,7 @@
 
 struct i8042 {
     struct vm *vm;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* lock order L2: a device lock (core/vm.h) */
     uint8_t ctr, status, pending;   /* pending: command waiting for a data byte */
     uint8_t q[QLEN], qaux[QLEN];
     unsigned qhead, qn;

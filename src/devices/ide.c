@@ -39,7 +39,7 @@ struct ide_drive {
 };
 
 struct ide {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* lock order L2: a device lock (core/vm.h) */
     struct ide_drive drive[IDE_MAX_DRIVES];
     /* The task file. Both drives see every write, as on the cable; the
      * hob_ copies hold the previous write, the high bytes of LBA48. */

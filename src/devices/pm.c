@@ -19,7 +19,7 @@
 
 struct pm {
     struct vm *vm;
-    pthread_mutex_t lock;       /* vCPUs of an SMP guest share the registers */
+    pthread_mutex_t lock;       /* SMP vCPUs share the registers; L2 (core/vm.h) */
     uint16_t sts, en, cnt;
     uint8_t reset_reg;
     struct timespec t0;

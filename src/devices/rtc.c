@@ -24,7 +24,7 @@ enum {
 #define HOUR_PM 0x80    /* 12-hour mode */
 
 struct rtc {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* lock order L2: a device lock (core/vm.h) */
     uint8_t index;
     uint8_t ram[128];   /* NVRAM and the control registers */
     time_t delta;       /* guest time = host time + delta */

@@ -15,7 +15,7 @@ struct serial {
     struct vm *vm;
     struct console_port *port;  /* output and input; NULL drops output */
     unsigned irq;
-    pthread_mutex_t lock;       /* vCPU threads and the stdin reader */
+    pthread_mutex_t lock;       /* vCPU threads and the stdin reader; L2 (core/vm.h) */
 
     uint8_t ier, lcr, mcr, msr, scr, fcr;
     uint8_t dll, dlm;           /* divisor latch */

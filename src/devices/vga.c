@@ -26,7 +26,7 @@
 enum { P_INDEX = 0, P_DATA = 1, P_MODE = 4, P_COLOUR = 5, P_STATUS = 6 };
 
 struct vga {
-    pthread_mutex_t lock;       /* vCPUs and the Ctrl-A reader */
+    pthread_mutex_t lock;       /* vCPUs and the Ctrl-A reader; L2 (core/vm.h) */
     uint8_t index;
     uint8_t regs[256];          /* the VGA has 25, but any index stores */
     uint8_t mode, colour;       /* 0x3D8, 0x3D9: stored, no effect */

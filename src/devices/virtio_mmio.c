@@ -26,7 +26,7 @@ struct virtio_mmio {
     const struct virtio_dev_ops *ops;
     void *dev;
     char name[48];                  /* "guest: virtio-blk@0xd0000000" */
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* L2: a device lock, held around ops (core/vm.h) */
 
     uint32_t status, isr, queue_sel, config_gen;
     uint32_t dev_feat_sel, drv_feat_sel;
