@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+import harness
 from harness import Cmd, REPO
 
 T = 20
@@ -139,7 +140,7 @@ def run_garbage(path, args=(), stdin=b"", bound=5):
     register dump), or, if it still runs after `bound` s (a guest may loop forever), mini-kvm
     must still end promptly on SIGTERM. Returns how it ended."""
     name = re.sub(r"\.[^.]*$", "", path.rsplit("/", 1)[-1])
-    p = subprocess.Popen(["./mini-kvm", *args, path], cwd=REPO, stdin=subprocess.PIPE,
+    p = subprocess.Popen([harness.MKVM, *args, path], cwd=REPO, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = p.communicate(stdin, timeout=bound)

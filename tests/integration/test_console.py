@@ -11,9 +11,10 @@ import termios
 import pexpect
 import pytest
 
+import harness
 from harness import REPO
 
-MKVM = os.path.join(REPO, "mini-kvm")
+MKVM = harness.MKVM
 PROMPT = "$ "
 
 
