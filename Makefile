@@ -253,6 +253,12 @@ check: setup-check
 	$(MAKE) clang-check unit
 	$(MAKE) fuzz-smoke
 	tests/run-integration
+	$(MAKE) check-asan
+
+# The direct integration tests again, against ./mini-kvm-asan: any ASan, LSan or
+# UBSan report fails the test it happened in (tests/integration/conftest.py).
+check-asan: mini-kvm-asan
+	MINI_KVM=mini-kvm-asan tests/run-integration --lab=never
 
 run: setup-run
 	$(MAKE) all
@@ -265,7 +271,7 @@ clean:
 # Guests follow a change of the ABI header.
 $(REAL_GUESTS) $(LONG_GUESTS) $(BOOT_GUESTS) $(PC_OBJS): src/abi/mkvm_abi.h
 
-.PHONY: all os unit clang-check check run clean setup-check setup-run fuzz FORCE \
+.PHONY: all os unit clang-check check run clean setup-check setup-run fuzz check-asan FORCE \
         fuzz-seeds fuzz-smoke fuzz-long soak
 FORCE:
 -include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

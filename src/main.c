@@ -171,6 +171,7 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm, struct sa
     /* Never freed: the detached stdin reader may use it until the process
      * exits (it can be blocked in read(2) with nothing to wake it). */
     struct console *con = xcalloc(1, sizeof(*con));
+    keep_until_exit(con);
     console_init(con, n > 1);
     con->sandbox = sb;
     int status = 1;

@@ -119,6 +119,7 @@ void syscall(struct trapframe *tf);
 /* virtio.c and tarfs.c */
 int disk_init(const uint64_t *bases, int n);
 int disk_rw(uint32_t sector, void *buf, int write);
+int disk_flush(void);
 extern uint64_t disk_sectors;
 void fs_init(void);
 int fs_read(const char *name, uint64_t ubuf, uint64_t size);

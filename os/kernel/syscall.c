@@ -83,7 +83,12 @@ void syscall(struct trapframe *tf)
         break;
     case SYS_SHUTDOWN:
         kprintf("mini-os: shutting down\n");
+        if (disk_sectors && disk_flush() < 0)
+            kprintf("mini-os: disk flush failed\n");
         hcall_exit(0);
+    case SYS_SYNC:
+        r = disk_flush();
+        break;
     case SYS_SLEEP:
         r = sleep_ticks(a);
         break;

@@ -135,7 +135,7 @@ static int remove_file(struct tfile *f)
             return -1;
     int r = write_zero_blocks(fs.end - span, 2);
     scan();
-    return r;
+    return r < 0 ? r : disk_flush();      /* the archive changed: make it durable */
 }
 
 static int read_only(void)
@@ -187,10 +187,13 @@ int fs_write(const char *name, uint64_t ubuf, uint64_t len)
         if (disk_rw(s + 1 + i, blk, 1) < 0)
             return -1;
     }
-    if (write_zero_blocks(s + 1 + n, 2) < 0)
+    /* The flushes order the writes on stable storage too: the data before
+     * the header that makes it part of the archive, the header before we
+     * report success. */
+    if (write_zero_blocks(s + 1 + n, 2) < 0 || disk_flush() < 0)
         return -1;
     make_header(name, len);
-    if (disk_rw(s, blk, 1) < 0)
+    if (disk_rw(s, blk, 1) < 0 || disk_flush() < 0)
         return -1;
     fs.f[fs.n++] = (struct tfile){ {0}, (uint32_t)len, s };
     strlcopy(fs.f[fs.n - 1].name, name, NAME_MAX + 1);

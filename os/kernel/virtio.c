@@ -1,5 +1,6 @@
 /* virtio.c - a virtio-blk driver for virtio-mmio version 2 ("modern"): one
- * virtqueue of 3-descriptor requests, one 512-byte sector at a time. */
+ * virtqueue of 3-descriptor requests, one 512-byte sector at a time, and
+ * FLUSH requests so that what was written survives the host losing power. */
 #include "kernel.h"
 
 enum {
@@ -16,6 +17,8 @@ enum { S_ACKNOWLEDGE = 1, S_DRIVER = 2, S_DRIVER_OK = 4, S_FEATURES_OK = 8 };
 #define QSIZE 8
 #define D_NEXT 1                    /* descriptor flags */
 #define D_WRITE 2                   /* the device writes this buffer */
+#define F_FLUSH (1u << 9)           /* VIRTIO_BLK_F_FLUSH */
+enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4 };  /* request types */
 
 /* The virtqueue: descriptors, the ring we fill (driver/"avail") and the ring
  * the device fills (device/"used"). The device reads these by physical
@@ -36,6 +39,7 @@ static struct blkreq { uint32_t type, reserved; uint64_t sector; } req;
 static volatile uint8_t req_status;
 static uint64_t base;               /* the device's MMIO registers, or 0 */
 static uint16_t used_seen;
+static int can_flush;               /* VIRTIO_BLK_F_FLUSH negotiated */
 uint64_t disk_sectors;
 
 static uint32_t reg(int r) { return mmio_read(base + r); }
@@ -49,10 +53,12 @@ static int setup(void)
     set_reg(DEV_FEATURES_SEL, 1);
     if (!(reg(DEV_FEATURES) & 1))   /* bit 32: VIRTIO_F_VERSION_1 */
         return kprintf("virtio-blk: device is not virtio 1.x\n"), -1;
-    set_reg(DRV_FEATURES_SEL, 1);   /* accept VERSION_1 and nothing else */
+    set_reg(DEV_FEATURES_SEL, 0);
+    can_flush = (reg(DEV_FEATURES) & F_FLUSH) != 0;
+    set_reg(DRV_FEATURES_SEL, 1);   /* accept VERSION_1 and FLUSH, nothing else */
     set_reg(DRV_FEATURES, 1);
     set_reg(DRV_FEATURES_SEL, 0);
-    set_reg(DRV_FEATURES, 0);
+    set_reg(DRV_FEATURES, can_flush ? F_FLUSH : 0);
     set_reg(STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK);
     if (!(reg(STATUS) & S_FEATURES_OK))
         return kprintf("virtio-blk: features refused\n"), -1;
@@ -89,20 +95,12 @@ int disk_init(const uint64_t *bases, int n)
     return 0;
 }
 
-/* Read or write one sector through the kernel buffer buf (identity-mapped,
- * so its address is physical). The request is header, data, status byte.
- * We poll for completion with interrupts off: mini-kvm completes a request
- * during the notify exit, and polling keeps each file-system operation
- * atomic with respect to other processes without any locks. */
-int disk_rw(uint32_t sector, void *buf, int write)
+/* Queue the chain starting at descriptor 0 and wait for it. We poll for
+ * completion with interrupts off: mini-kvm completes a request during the
+ * notify exit, and polling keeps each file-system operation atomic with
+ * respect to other processes without any locks. */
+static int submit(void)
 {
-    if (!base || sector >= disk_sectors)
-        return -1;
-    req = (struct blkreq){ write ? 1 : 0, 0, sector };   /* T_OUT : T_IN */
-    req_status = 0xFF;
-    vq.desc[0] = (struct vdesc){ (uint64_t)&req, sizeof req, D_NEXT, 1 };
-    vq.desc[1] = (struct vdesc){ (uint64_t)buf, 512, D_NEXT | (write ? 0 : D_WRITE), 2 };
-    vq.desc[2] = (struct vdesc){ (uint64_t)&req_status, 1, D_WRITE, 0 };
     vq.avail.ring[vq.avail.idx % QSIZE] = 0;
     /* x86 keeps stores in order; the barrier keeps the compiler from
      * publishing the index before the descriptors. */
@@ -115,4 +113,33 @@ int disk_rw(uint32_t sector, void *buf, int write)
     used_seen++;
     set_reg(INT_ACK, reg(INT_STATUS));  /* lower the (masked) IRQ line */
     return req_status == 0 ? 0 : -1;
+}
+
+/* Read or write one sector through the kernel buffer buf (identity-mapped,
+ * so its address is physical). The request is header, data, status byte. */
+int disk_rw(uint32_t sector, void *buf, int write)
+{
+    if (!base || sector >= disk_sectors)
+        return -1;
+    req = (struct blkreq){ write ? T_OUT : T_IN, 0, sector };
+    req_status = 0xFF;
+    vq.desc[0] = (struct vdesc){ (uint64_t)&req, sizeof req, D_NEXT, 1 };
+    vq.desc[1] = (struct vdesc){ (uint64_t)buf, 512, D_NEXT | (write ? 0 : D_WRITE), 2 };
+    vq.desc[2] = (struct vdesc){ (uint64_t)&req_status, 1, D_WRITE, 0 };
+    return submit();
+}
+
+/* Ask the device to put every completed write on stable storage (mini-kvm:
+ * fdatasync of the image). A completed write is only in the host's page
+ * cache: it survives mini-kvm being killed, not the host losing power.
+ * Without VIRTIO_BLK_F_FLUSH the device promises nothing more: 0. */
+int disk_flush(void)
+{
+    if (!base || !can_flush)
+        return base ? 0 : -1;
+    req = (struct blkreq){ T_FLUSH, 0, 0 };
+    req_status = 0xFF;
+    vq.desc[0] = (struct vdesc){ (uint64_t)&req, sizeof req, D_NEXT, 1 };
+    vq.desc[1] = (struct vdesc){ (uint64_t)&req_status, 1, D_WRITE, 0 };
+    return submit();
 }

@@ -38,6 +38,7 @@ enum {
     SYS_SHUTDOWN,   /* () -> never returns */
     SYS_SYSINFO,    /* (struct sysinfo *) -> 0 */
     SYS_SLEEP,      /* (ticks): 100 ticks = 1 second */
+    SYS_SYNC,       /* () -> 0 once the disk has everything written */
     NSYSCALL
 };
 

@@ -115,7 +115,7 @@ static void help(void)
 {
     printf("built-in commands:\n"
            "  help | echo TEXT | ls | cat NAME | write NAME TEXT | rm NAME\n"
-           "  ps | kill PID | sleep TICKS (100 = 1 s) | shutdown\n"
+           "  ps | kill PID | sleep TICKS (100 = 1 s) | sync | shutdown\n"
            "programs (add & to run in the background):\n"
            "  hello | fib [N] | primes [N] | spin [ROUNDS] | crash [ADDRESS] | badptr\n");
 }
@@ -157,6 +157,10 @@ int main(char *args)
             yield();            /* let the victim run, and so die, first */
         else if (!strcmp(cmd, "sleep"))
             sleep(atol(arg));
+        else if (!strcmp(cmd, "sync")) {
+            if (sync() < 0)
+                printf("sync: the disk reported an error (or there is no disk)\n");
+        }
         else if (!strcmp(cmd, "shutdown"))
             shutdown();
         else if (strcmp(cmd, "rm"))

@@ -43,6 +43,8 @@ void exit(int status)
         ;
 }
 
+int sync(void) { return (int)sys(SYS_SYNC, 0, 0, 0); }
+
 void shutdown(void)
 {
     sys(SYS_SHUTDOWN, 0, 0, 0);

@@ -20,6 +20,7 @@ int getpid(void);
 int ps(struct procinfo *out, int max);
 int kill(int pid);
 void shutdown(void) __attribute__((noreturn));
+int sync(void);
 int sysinfo(struct sysinfo *info);
 int sleep(long ticks);
 

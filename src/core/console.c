@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,25 @@
 #include <termios.h>
 #include <unistd.h>
 
-static void write_all(int fd, const void *buf, size_t n)
+/* Can fd take bytes now? (A full pipe whose reader has stopped cannot.) */
+static bool writable_now(int fd)
+{
+    struct pollfd pf = { .fd = fd, .events = POLLOUT };
+    return poll(&pf, 1, 0) == 1 && (pf.revents & POLLOUT);
+}
+
+/* Write everything, unless `stop` (the guest's console port) is set: a
+ * stopping guest's output must never keep mini-kvm alive when stdout is a
+ * pipe nobody reads (--timeout, Ctrl-A x). vm_stop sets it, then kicks the
+ * vCPU (SIGUSR1, no SA_RESTART), which ends a blocked write with EINTR or a
+ * short count; from then on only what fits at once is written. A kick that
+ * lands just before write() is entered is repeated by vm_wait. */
+static void write_all(int fd, const void *buf, size_t n, const atomic_bool *stop)
 {
     const char *p = buf;
     while (n) {
+        if (stop && atomic_load(stop) && !writable_now(fd))
+            return;     /* stopping, stdout full: the rest is dropped */
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
@@ -48,6 +64,7 @@ void console_port_init(struct console_port *p, struct console *c,
     p->name = name;
     p->index = index;
     p->owns_stdin = owns_stdin;
+    atomic_init(&p->stopped, false);
     pthread_mutex_init(&p->lock, NULL);
 }
 
@@ -91,7 +108,7 @@ static void emit_line(struct console_port *p)
         out[len++] = '\n';
     pthread_mutex_lock(&p->con->out_lock);
     track(p->con, (const uint8_t *)out, len);
-    write_all(1, out, len);
+    write_all(1, out, len, &p->stopped);
     pthread_mutex_unlock(&p->con->out_lock);
     p->n = 0;
 }
@@ -101,7 +118,7 @@ void console_write(struct console_port *p, const void *buf, size_t n)
     if (!p->con->prefix) {
         pthread_mutex_lock(&p->con->out_lock);
         track(p->con, buf, n);
-        write_all(1, buf, n);
+        write_all(1, buf, n, &p->stopped);
         pthread_mutex_unlock(&p->con->out_lock);
         return;
     }
@@ -195,7 +212,7 @@ static size_t filter_escapes(struct console *c, uint8_t *b, size_t n, bool *pend
                 continue;
             }
             if (b[i] == 'h' || b[i] == 'H' || b[i] == '?') {
-                write_all(2, escape_help, sizeof(escape_help) - 1);
+                write_all(2, escape_help, sizeof(escape_help) - 1, NULL);
                 continue;
             }
             if (b[i] != 1)
@@ -312,7 +329,7 @@ bool console_draw(struct console *c, const char *buf, size_t n)
     pthread_mutex_lock(&c->out_lock);
     bool between = c->out_esc == 0 && c->out_utf8 == 0;
     if (between)
-        write_all(2, buf, n);
+        write_all(2, buf, n, NULL);
     pthread_mutex_unlock(&c->out_lock);
     return between;
 }
@@ -329,7 +346,7 @@ void console_port_stop(struct console_port *p)
 {
     struct console *c = p->con;
     pthread_mutex_lock(&c->in_lock);
-    p->stopped = true;
+    atomic_store(&p->stopped, true);
     pthread_cond_broadcast(&c->in_cond);
     pthread_mutex_unlock(&c->in_lock);
 }
@@ -351,9 +368,9 @@ int console_getchar(struct console_port *p)
         return -1;
     start_reader(c);
     pthread_mutex_lock(&c->in_lock);
-    while (!in_count(c) && !c->in_eof && !p->stopped)
+    while (!in_count(c) && !c->in_eof && !atomic_load(&p->stopped))
         pthread_cond_wait(&c->in_cond, &c->in_lock);
-    int ch = p->stopped ? -1 : pop_locked(c);
+    int ch = atomic_load(&p->stopped) ? -1 : pop_locked(c);
     pthread_mutex_unlock(&c->in_lock);
     return ch;
 }
@@ -394,7 +411,7 @@ static void area_restore(void)
             n += sizeof(line) - 1;
         }
         memcpy(buf + n, "\0338", 2);
-        write_all(2, buf, n + 2);
+        write_all(2, buf, n + 2, NULL);
     }
 }
 

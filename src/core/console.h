@@ -4,6 +4,7 @@
 #define MINI_KVM_CONSOLE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +49,8 @@ struct console_port {
     const char *name;
     int index;                  /* picks the prefix colour */
     bool owns_stdin;
-    bool stopped;               /* the guest stopped: getchar returns -1 */
+    atomic_bool stopped;        /* the guest is stopping: getchar returns -1,
+                                 * output no longer waits for stdout */
     pthread_mutex_t lock;       /* lock order L4, before con->out_lock (vm.h) */
     char line[CONSOLE_LINE];
     size_t n;

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +37,58 @@ static int open_checked(struct image *img, const struct stat *st)
     return 0;
 }
 
+/* Image locking, compatible with QEMU (block/file-posix.c): open file
+ * description (OFD) fcntl locks on single bytes. Bit i of QEMU's
+ * permissions (0 consistent read, 1 write, 2 write unchanged, 3 resize)
+ * has byte 100+i, read-locked by a user holding that permission, and byte
+ * 200+i, read-locked by a user that does not let others have it. A user
+ * may open the image when nobody holds a byte 200+i of a permission it
+ * wants nor a byte 100+i of one it does not share. mini-kvm wants consistent
+ * read (and write, read-write) and shares neither write nor resize, as
+ * QEMU's own read-write and read-only disks do: two readers coexist, a
+ * writer excludes everyone else, whichever of mini-kvm and QEMU it is.
+ * OFD locks belong to the open file, so an image given twice in one
+ * process conflicts with itself too. */
+#define LOCK_PERM_BASE   100
+#define LOCK_SHARED_BASE 200
+enum { PERM_READ = 1 << 0, PERM_WRITE = 1 << 1, PERM_RESIZE = 1 << 3, PERM_BITS = 4 };
+
+/* F_OFD_SETLK (take) or F_OFD_GETLK (test) one byte; for a test, 1 when
+ * another open file holds it. -1 with errno on failure. */
+static int lock_byte(int fd, int cmd, short type, off_t off)
+{
+    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = off, .l_len = 1 };
+    if (fcntl(fd, cmd, &fl) < 0)
+        return -1;
+    return cmd == F_OFD_GETLK && fl.l_type != F_UNLCK;
+}
+
+static int lock_image(struct image *img)
+{
+    unsigned perm = PERM_READ | (img->ro ? 0 : PERM_WRITE);
+    unsigned unshared = PERM_WRITE | PERM_RESIZE;
+    int busy = 0;
+    for (int i = 0; i < PERM_BITS && busy == 0; i++) {      /* take ours */
+        if (perm & 1u << i)
+            busy = lock_byte(img->fd, F_OFD_SETLK, F_RDLCK, LOCK_PERM_BASE + i);
+        if (busy == 0 && unshared & 1u << i)
+            busy = lock_byte(img->fd, F_OFD_SETLK, F_RDLCK, LOCK_SHARED_BASE + i);
+    }
+    for (int i = 0; i < PERM_BITS && busy == 0; i++) {      /* then look at theirs */
+        if (perm & 1u << i)
+            busy = lock_byte(img->fd, F_OFD_GETLK, F_WRLCK, LOCK_SHARED_BASE + i);
+        if (busy == 0 && unshared & 1u << i)
+            busy = lock_byte(img->fd, F_OFD_GETLK, F_WRLCK, LOCK_PERM_BASE + i);
+    }
+    if (busy == 0)
+        return 0;
+    if (busy > 0 || errno == EAGAIN || errno == EACCES)
+        errorf("%s: disk image is in use (by another process, or given twice)", img->path);
+    else
+        errorf("%s: cannot lock disk image: %s", img->path, strerror(errno));
+    return -1;
+}
+
 /* Stat, type check, open with the most access allowed, lock. 0 or -1. */
 static int open_image(struct image *img)
 {
@@ -56,17 +107,7 @@ static int open_image(struct image *img)
         img->ro = true;
     if (open_checked(img, &st))
         return -1;
-    /* flock locks belong to the open file: a second open of the same image
-     * in this process (given twice) conflicts like another process does. */
-    if (flock(img->fd, (img->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK)
-            errorf("%s: disk image is in use (by another process, or given twice)",
-                   img->path);
-        else
-            errorf("%s: cannot lock disk image: %s", img->path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return lock_image(img);
 }
 
 /* Size: non-zero and whole sectors, or -1 (reported). */

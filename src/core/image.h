@@ -19,9 +19,9 @@ struct image {
 
 /* Open `path` as a disk image: a regular file or block device whose size is
  * a non-zero multiple of IMAGE_SECTOR, read-write unless want_ro or the
- * file or its file system is read-only, locked with flock (exclusive, or
- * shared when read-only) so a second user - another mini-kvm, or the same
- * image given twice - is refused. Never blocks (a FIFO is refused).
+ * file or its file system is read-only, locked with QEMU's OFD byte locks
+ * (image.c) so that a second user - another mini-kvm, QEMU, or the same
+ * image given twice - is refused while either of them writes. Never blocks (a FIFO is refused).
  * Returns 0, or -1 after one error line naming the file (out->fd = -1). */
 int image_open(const char *path, bool want_ro, struct image *out);
 

@@ -11,6 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* gcc defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang says so
+ * through __has_feature. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MKVM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(MKVM_ASAN)
+#include <sanitizer/lsan_interface.h>
+#define MKVM_LSAN_IGNORE(p) __lsan_ignore_object(p)
+#else
+#define MKVM_LSAN_IGNORE(p) ((void)(p))
+#endif
+
 /* Per thread, like errno: the API thread captures while vCPUs report. */
 static _Thread_local char *capture_buf;
 static _Thread_local size_t capture_len;
@@ -108,6 +122,11 @@ void *xcalloc(size_t n, size_t size)
         abort();
     }
     return p;
+}
+
+void keep_until_exit(const void *p)
+{
+    MKVM_LSAN_IGNORE(p);
 }
 
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)

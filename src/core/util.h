@@ -25,6 +25,11 @@ uint8_t *read_file(const char *path, const char *what, size_t max, size_t *len);
 /* calloc that never returns NULL (aborts with a message on OOM). */
 void *xcalloc(size_t n, size_t size);
 
+/* p stays allocated until the process exits, on purpose (a detached thread
+ * may use it to the end): tells LeakSanitizer so that a sanitizer run is
+ * clean by default (docs/security.md, "Sanitizers"). No-op otherwise. */
+void keep_until_exit(const void *p);
+
 /* Strictly parse a decimal integer in [min, max]; 0 or -1. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 

@@ -120,10 +120,35 @@ void vm_start(struct vm *vm)
     }
 }
 
+static void kick_all(struct vm *vm);
+
+/* Join a vCPU thread; while the VM is stopping, kick it again every
+ * KICK_AGAIN_NS. One kick is not always enough: a vCPU that checked the
+ * stop flag and then blocked in write(2) (stdout a full pipe) missed the
+ * kick that came in between, and only a later one gets it out. */
+#define KICK_AGAIN_NS 50000000L
+static int join_vcpu(struct vm *vm, pthread_t t)
+{
+    for (;;) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);  /* pthread_timedjoin_np's clock */
+        until.tv_nsec += KICK_AGAIN_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int e = pthread_timedjoin_np(t, NULL, &until);
+        if (e != ETIMEDOUT)
+            return e;
+        if (atomic_load(&vm->stopping))
+            kick_all(vm);
+    }
+}
+
 int vm_wait(struct vm *vm)
 {
     for (int i = 0; i < vm->started; i++) {
-        int e = pthread_join(vm->cpus[i]->thread, NULL);
+        int e = join_vcpu(vm, vm->cpus[i]->thread);
         if (e) {    /* cannot happen for a thread we started: say so if it does */
             errorf("%s: cannot join vCPU %d thread: %s", vm->name, i, strerror(e));
             vm->exit_status = VM_EXIT_FAULT;

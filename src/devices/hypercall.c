@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define HC_MAX_WRITE 65535
+#define HC_MAX_LEN 65535     /* WRITE length, READLINE size */
 
 /* How a hypercall reads the guest's registers: 16-bit real mode (DS:SI,
  * CX), 32-bit protected mode (DS base + ESI, ECX) or 64-bit mode (RSI, RCX).
@@ -45,42 +45,69 @@ static void set_result(struct vcpu *c, struct kvm_regs *r, const struct hc_mode 
     vcpu_regs_dirty(c);
 }
 
-/* Bits 63:47 all equal: an address a 64-bit guest can use (4-level paging). */
+/* x86-64 linear addresses are 48 bits, sign-extended. A buffer must be
+ * canonical at both ends: KVM_TRANSLATE walks the page tables with bits
+ * 63:48 ignored, so 0x8000000000000000 would alias address 0 where the
+ * guest's own access would fault (test_hostile.py found it). */
 static bool canonical(uint64_t a)
 {
-    uint64_t top = a >> 47;
-    return top == 0 || top == 0x1FFFF;
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-/* A guest buffer [off, off+len) of the mode's data segment as a host
- * pointer, or NULL. Paged buffers must be contiguous in guest-physical
- * memory; real-mode buffers may not run past their 64 KiB segment. A 64-bit
- * buffer must be canonical at both ends: KVM_TRANSLATE walks the page tables
- * with bits 63:48 ignored, so 0x8000000000000000 would alias address 0 where
- * the guest's own access would fault (test_hostile.py found it). */
-static uint8_t *guest_buffer(struct vcpu *c, const struct hc_mode *m, uint64_t off, uint64_t len)
+/* A guest buffer [off, off+len), len >= 1, of the mode's data segment as a
+ * host pointer in *out; or NULL there and what is wrong with it in why.
+ * Paged buffers must be contiguous in guest-physical memory; real-mode
+ * buffers may not run past their 64 KiB segment. */
+static void guest_buffer(struct vcpu *c, const struct hc_mode *m, uint64_t off, uint64_t len,
+                         uint8_t **out, char *why, size_t n)
 {
-    uint64_t lin = m->ds_base + off, limit = m->bits == 16 ? 0x10000 : m->bits == 32 ? 1ULL << 32 : 0;
-    if ((limit && (off > limit || len > limit - off)) || lin + len < lin)
-        return NULL;
-    if (m->bits == 64 && (!canonical(lin) || (len && !canonical(lin + len - 1))))
-        return NULL;
-    if (!m->paging)
-        return guest_ptr(&c->vm->mem, lin, len);
-    uint64_t gpa;
-    if (vcpu_translate(c, lin, &gpa))
-        return NULL;
-    for (uint64_t page = (lin & ~0xFFFULL) + 4096; page - lin < len; page += 4096) {
-        uint64_t g;
-        if (vcpu_translate(c, page, &g) || g != gpa + (page - lin))
-            return NULL;
+    uint64_t lin = m->ds_base + off, last = lin + len - 1;
+    *out = NULL;
+    if (m->bits == 16 && (off > 0xFFFF || len > 0x10000 - off)) {
+        snprintf(why, n, "runs past the end of its 64 KiB segment");
+        return;
     }
-    return guest_ptr(&c->vm->mem, gpa, len);
+    if (m->bits == 32 && (off > 0xFFFFFFFFULL || len > (1ULL << 32) - off)) {
+        snprintf(why, n, "runs past the 4 GiB end of its segment");
+        return;
+    }
+    if (last < lin || (m->bits == 64 && (!canonical(lin) || !canonical(last) ||
+                                         (lin ^ last) >> 63))) {
+        snprintf(why, n, "has a non-canonical address (linear 0x%llx-0x%llx)",
+                 (unsigned long long)lin, (unsigned long long)last);
+        return;
+    }
+    uint64_t gpa = lin;
+    if (m->paging) {
+        if (vcpu_translate(c, lin, &gpa)) {
+            snprintf(why, n, "is not mapped (page at linear 0x%llx not present)",
+                     (unsigned long long)(lin & ~0xFFFULL));
+            return;
+        }
+        for (uint64_t page = (lin & ~0xFFFULL) + 4096; page - lin < len; page += 4096) {
+            uint64_t g;
+            if (vcpu_translate(c, page, &g)) {
+                snprintf(why, n, "is not mapped (page at linear 0x%llx not present)",
+                         (unsigned long long)page);
+                return;
+            }
+            if (g != gpa + (page - lin)) {
+                snprintf(why, n, "is not contiguous in guest-physical memory (linear 0x%llx "
+                         "maps to 0x%llx, not 0x%llx)", (unsigned long long)page,
+                         (unsigned long long)g, (unsigned long long)(gpa + (page - lin)));
+                return;
+            }
+        }
+    }
+    if (!(*out = guest_ptr(&c->vm->mem, gpa, len)))
+        snprintf(why, n, "is outside guest memory (guest-physical 0x%llx-0x%llx)",
+                 (unsigned long long)gpa, (unsigned long long)(gpa + len - 1));
 }
 
 /* Stop the guest over a bad buffer argument, saying exactly what was bad. */
 static enum io_result bad_buffer(struct vcpu *c, const char *what, const char *reg,
-                                 uint64_t off, uint64_t len, const struct hc_mode *m)
+                                 uint64_t off, uint64_t len, const struct hc_mode *m,
+                                 const char *why)
 {
     char where[96];
     if (m->bits == 16)
@@ -90,32 +117,51 @@ static enum io_result bad_buffer(struct vcpu *c, const char *what, const char *r
     else
         snprintf(where, sizeof(where), "%s%s=0x%llx", m->bits == 32 ? "e" : "r", reg,
                  (unsigned long long)off);
-    if (len == 0 || len > HC_MAX_WRITE)
-        errorf("%s: hypercall %s: length %llu at %s is not between 1 and %d", c->vm->name,
-               what, (unsigned long long)len, where, HC_MAX_WRITE);
-    else
-        errorf("%s: hypercall %s: buffer of %llu bytes at %s is outside guest memory",
-               c->vm->name, what, (unsigned long long)len, where);
+    errorf("%s: hypercall %s: buffer of %llu bytes at %s %s", c->vm->name, what,
+           (unsigned long long)len, where, why);
     vm_stop(c->vm, VM_EXIT_FAULT);
     return IO_STOP;
+}
+
+/* The buffer of WRITE or READLINE. Length 0 is allowed for both and
+ * touches nothing (docs/hypercalls.md); more than HC_MAX_LEN is refused. */
+static enum io_result buffer_arg(struct vcpu *c, const struct hc_mode *m, const char *what,
+                                 const char *reg, uint64_t off, uint64_t len, uint8_t **p)
+{
+    char why[160];
+    *p = NULL;
+    if (len == 0)
+        return IO_OK;
+    if (len > HC_MAX_LEN) {
+        snprintf(why, sizeof(why), "is longer than %d bytes", HC_MAX_LEN);
+        return bad_buffer(c, what, reg, off, len, m, why);
+    }
+    guest_buffer(c, m, off, len, p, why, sizeof(why));
+    return *p ? IO_OK : bad_buffer(c, what, reg, off, len, m, why);
 }
 
 static enum io_result hc_write(struct vcpu *c, struct kvm_regs *r, const struct hc_mode *m)
 {
     uint64_t len = reg_width(m, r->rcx), off = reg_width(m, r->rsi);
-    uint8_t *p = len <= HC_MAX_WRITE ? guest_buffer(c, m, off, len) : NULL;
-    if (!p)
-        return bad_buffer(c, "WRITE", "si", off, len, m);
-    console_write(c->vm->con, p, len);
+    uint8_t *p;
+    if (buffer_arg(c, m, "WRITE", "si", off, len, &p) == IO_STOP)
+        return IO_STOP;
+    if (len)
+        console_write(c->vm->con, p, len);
     return IO_OK;
 }
 
+/* Size 0: no room even for the NUL, so no input is read; the result is 0. */
 static enum io_result hc_readline(struct vcpu *c, struct kvm_regs *r, const struct hc_mode *m)
 {
     uint64_t size = reg_width(m, r->rcx), off = reg_width(m, r->rdi);
-    uint8_t *p = size && size <= HC_MAX_WRITE ? guest_buffer(c, m, off, size) : NULL;
-    if (!p)
-        return bad_buffer(c, "READLINE", "di", off, size, m);
+    uint8_t *p;
+    if (buffer_arg(c, m, "READLINE", "di", off, size, &p) == IO_STOP)
+        return IO_STOP;
+    if (size == 0) {
+        set_result(c, r, m, 0);
+        return IO_OK;
+    }
     int ch = console_getchar(c->vm->con);
     if (ch < 0) {
         set_result(c, r, m, (uint64_t)-1);      /* end of input */

@@ -26,8 +26,8 @@ struct vm;
 /* Open `path` (read-write, or read-only when the file or its file system
  * is: the guest then sees VIRTIO_BLK_F_RO) and attach it as virtio-mmio
  * device in the VM's next virtio slot. The image must be a regular file or block
- * device whose size is a non-zero multiple of 512; it is locked (flock)
- * against a second user. Returns 0, or -1 after printing an error. */
+ * device whose size is a non-zero multiple of 512; it is locked against a
+ * second user (image_open). Returns 0, or -1 after printing an error. */
 int virtio_blk_create(struct vm *vm, const char *path);
 
 #endif

@@ -15,6 +15,7 @@ Option --lab=auto|always|never: auto = lab only when needed; always = every test
 `results`/`run` runs in the lab; never = skip tests that need the lab.
 """
 import os
+import shutil
 import time
 
 import pytest
@@ -69,6 +70,27 @@ def pytest_report_header(config):
     if st:
         return ["mini-kvm: %s; /dev/kvm %s; --lab=%s" % (
             st.host.summary, "usable" if st.host.kvm else "MISSING", st.lab_opt)]
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_clean():
+    """With $MINI_KVM (the ASan+UBSan pass of make check): a sanitizer report written by
+    any process since the last check fails this test, whatever the test asserted."""
+    yield
+    new = harness.new_sanitizer_reports()
+    if new:
+        pytest.fail("sanitizer report(s) from %s:\n%s" % (
+            harness.MKVM, "\n".join("--- %s ---\n%s" % kv for kv in new.items())))
+
+
+def pytest_sessionfinish(session):
+    """Reports no test claimed (e.g. from --check-host after the last test) fail the run."""
+    new = harness.new_sanitizer_reports()
+    if new:
+        print("\nsanitizer report(s) outside any test:\n" + "\n".join(new.values()))
+        session.exitstatus = 1
+    elif harness.SANITIZER_LOGS:
+        shutil.rmtree(harness.SANITIZER_LOGS, ignore_errors=True)
 
 
 def needs_of(item):

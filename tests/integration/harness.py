@@ -15,6 +15,8 @@ the directory named by $FILES.
 """
 import base64
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -28,6 +30,50 @@ DEFAULT_TIMEOUT = 60        # seconds per command
 BOOT_ALLOWANCE = 90         # seconds per L1 boot on top of the commands' own bounds
 LAB_RUN_CAP = 780           # whole-batch bound: below run-integration's 900 s per test
 CHECK_HOST_TIMEOUT = 30
+
+# The binary direct commands run: ./mini-kvm, or $MINI_KVM (make check sets it to
+# ./mini-kvm-asan, the ASan+UBSan build, for a second pass over the direct tests; the
+# lab always runs the normal ./mini-kvm). "./mini-kvm" in a direct command line means it.
+MKVM = os.path.join(REPO, os.environ.get("MINI_KVM") or "mini-kvm")
+MKVM_RE = re.compile(r"(?<![\w./-])\./mini-kvm(?![\w.-])")
+
+# With $MINI_KVM, sanitizer reports go to files in SANITIZER_LOGS (whoever started the
+# process: the harness, a test's own Popen, gdb); conftest.py fails the test during which
+# one appeared. halt_on_error: the first report ends the process.
+SANITIZER_LOGS = None
+if os.environ.get("MINI_KVM"):
+    SANITIZER_LOGS = tempfile.mkdtemp(prefix="mkvm-sanitizer-")
+    for var, opts in (("ASAN_OPTIONS", "halt_on_error=1:detect_leaks=1"),
+                      ("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")):
+        user = os.environ.get(var)
+        os.environ[var] = ":".join(filter(None, [user, opts, "log_path=%s/%s" % (
+            SANITIZER_LOGS, var.split("_")[0].lower())]))
+
+
+_SEEN_REPORTS = set()
+
+
+def sanitizer_reports():
+    """{file name: text} of every sanitizer report written so far (none without $MINI_KVM)."""
+    if not SANITIZER_LOGS:
+        return {}
+    out = {}
+    for name in sorted(os.listdir(SANITIZER_LOGS)):
+        with open(os.path.join(SANITIZER_LOGS, name), errors="replace") as f:
+            out[name] = f.read()
+    return out
+
+
+def new_sanitizer_reports():
+    """The reports written since the last call."""
+    new = {k: v for k, v in sanitizer_reports().items() if k not in _SEEN_REPORTS}
+    _SEEN_REPORTS.update(new)
+    return new
+
+
+def direct_cmd(line):
+    """A direct command line with ./mini-kvm mapped to MKVM."""
+    return MKVM_RE.sub(lambda m: shlex.quote(MKVM), line)
 
 
 class LabFailed(Exception):
@@ -73,7 +119,8 @@ def run_direct(cmd):
             shutil.copy(f, tmp)
         env = dict(os.environ, FILES=tmp)
         start = time.monotonic()
-        p = subprocess.Popen(cmd.cmd, shell=True, cwd=REPO, env=env, start_new_session=True,
+        p = subprocess.Popen(direct_cmd(cmd.cmd), shell=True, cwd=REPO, env=env,
+                             start_new_session=True,
                              stdin=subprocess.PIPE if cmd.input is not None else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         timed_out = False
@@ -201,7 +248,7 @@ def check_host():
 
     A capability X is present when the output has a line `can-run-X: yes`.
     Any failure counts as "can do nothing special"."""
-    exe = os.path.join(REPO, "mini-kvm")
+    exe = MKVM
     try:
         p = subprocess.run([exe, "--check-host"], cwd=REPO, capture_output=True, text=True,
                            timeout=CHECK_HOST_TIMEOUT)

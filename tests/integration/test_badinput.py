@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+import harness
 from harness import Cmd, REPO
 
 T = 20
@@ -115,7 +116,8 @@ def test_sixty_four_guests_are_allowed(results):
 def test_write_outside_ram_stops_the_guest(results):
     r = results["badwrite"]
     one_line(r, 1, "WRITE")
-    assert "badwrite" in r.err and "outside" in r.err, r
+    # DS:SI = FFFF:FFFF + 65535: past its segment (and RAM); the line names the first
+    assert "badwrite" in r.err and "runs past the end of its 64 KiB segment" in r.err, r
     assert r.out == "writing a buffer outside RAM\n", r
 
 
@@ -139,7 +141,7 @@ def run_garbage(path, args=(), stdin=b"", bound=5):
     register dump), or, if it still runs after `bound` s (a guest may loop forever), mini-kvm
     must still end promptly on SIGTERM. Returns how it ended."""
     name = re.sub(r"\.[^.]*$", "", path.rsplit("/", 1)[-1])
-    p = subprocess.Popen(["./mini-kvm", *args, path], cwd=REPO, stdin=subprocess.PIPE,
+    p = subprocess.Popen([harness.MKVM, *args, path], cwd=REPO, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = p.communicate(stdin, timeout=bound)
@@ -218,5 +220,31 @@ def test_hostile_hypercall_arguments(tmp_path, mode):
         with open(path, "wb") as f:
             f.write(hostile_program(r, mode))
         ends.append(run_garbage(path, ["--mode", mode], stdin=random_bytes(seed, 200), bound=3))
-    assert any("outside" in e for e in ends), ends
+    bad_buffer = ("is outside guest memory", "runs past the end of its 64 KiB segment",
+                  "is not mapped", "has a non-canonical address", "is longer than 65535")
+    assert any(b in e for e in ends for b in bad_buffer), ends
     assert any("unknown hypercall" in e for e in ends), ends
+
+
+def long_mode_write(rsi, rcx):
+    """A long-mode flat guest: WRITE (RSI, RCX), then EXIT."""
+    return (b"\x48\xBE" + struct.pack("<Q", rsi) + b"\x48\xB9" + struct.pack("<Q", rcx) +
+            b"\xBA\x00\x05\x00\x00\xB0\x04\xEE" + b"\xB0\x00\xEE")
+
+
+@pytest.mark.parametrize("rsi, rcx, want", [
+    (0x100000000, 16, "buffer of 16 bytes at rsi=0x100000000 is not mapped "
+                      "(page at linear 0x100000000 not present)"),
+    (0x80000000, 16, "buffer of 16 bytes at rsi=0x80000000 is outside guest memory "
+                     "(guest-physical 0x80000000-0x8000000f)"),
+    (0xFFFF7FFFFFFFF000, 16, "has a non-canonical address"),
+], ids=["not-present", "outside-ram", "non-canonical"])
+def test_bad_hypercall_buffer_says_what_is_wrong(tmp_path, rsi, rcx, want):
+    """Issue 12, defect 5: the one line names the problem, not always "outside guest memory"."""
+    g = tmp_path / "badbuf.bin"
+    g.write_bytes(long_mode_write(rsi, rcx))
+    p = subprocess.run([harness.MKVM, "--mode", "long", str(g)], cwd=REPO, capture_output=True,
+                       text=True, timeout=T, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1, p
+    assert p.stderr.startswith("mini-kvm: badbuf: hypercall WRITE: ") and want in p.stderr, p
+    assert p.stderr.count("\n") == 1, p

@@ -11,9 +11,10 @@ import termios
 import pexpect
 import pytest
 
+import harness
 from harness import REPO
 
-MKVM = os.path.join(REPO, "mini-kvm")
+MKVM = harness.MKVM
 PROMPT = "$ "
 
 
@@ -74,3 +75,47 @@ def test_terminal_restored_after_guest_shutdown(guest):
     finish(guest)
     assert guest.exitstatus == 0
     assert restored(guest)
+
+
+F_SETPIPE_SZ = 1031
+
+
+def test_ctrl_a_x_quits_while_stdout_is_blocked(tmp_path):
+    """Issue 12, defect 3: Ctrl-A x works whatever the state of stdout. stdin is a pty (raw
+    mode, escapes on), stdout a 4 KiB pipe nobody reads; lines typed at the shell come back
+    as echo and output until the pipe is full and the vCPU blocks in write(2). Then
+    Ctrl-A x must still end mini-kvm (status 0), with the pipe still full."""
+    import fcntl
+    import select
+    import struct
+    import subprocess
+    import time
+    disk = tmp_path / "d.img"
+    shutil.copy(os.path.join(REPO, "os-disk.img"), disk)
+    master, slave = os.openpty()
+    r, w = os.pipe()
+    fcntl.fcntl(w, F_SETPIPE_SZ, 4096)
+    p = subprocess.Popen([MKVM, "-k", "os.elf", "--disk", str(disk)], cwd=REPO, stdin=slave,
+                         stdout=w, stderr=subprocess.DEVNULL, start_new_session=True)
+    os.close(slave)
+    os.close(w)
+    queued = lambda: struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"\0" * 4))[0]
+    try:
+        end = time.monotonic() + 20
+        # Type until the pipe is full (the guest's UART writes byte by byte), pacing the
+        # typing so the guest can keep up; bounded, and polling a condition, not a delay.
+        while queued() < 4096 and time.monotonic() < end:
+            os.write(master, b"echo " + b"x" * 60 + b"\r")
+            select.select([], [], [], 0.05)
+        full = queued()
+        assert full == 4096, full
+        os.write(master, b"echo more output for a full pipe\r\x01x")
+        status = p.wait(timeout=10)
+        assert status == 0
+        assert queued() == full             # nobody read it: the vCPU really was blocked
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        os.close(master)
+        os.close(r)

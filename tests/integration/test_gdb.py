@@ -18,6 +18,7 @@ import time
 import pexpect
 import pytest
 
+import harness
 from harness import Cmd, REPO
 
 T = 30          # seconds: bound on any single gdb command or wait
@@ -46,7 +47,7 @@ class Guest:
         self.sock = str(tcp_port) if tcp_port else os.path.join(self.dir, "gdb.sock")
         self.out = os.path.join(self.dir, "out")
         self.err = os.path.join(self.dir, "err")
-        argv = ["./mini-kvm", "--gdb", self.sock] + (["--gdb-wait"] if wait else []) + args
+        argv = [harness.MKVM, "--gdb", self.sock] + (["--gdb-wait"] if wait else []) + args
         self.p = subprocess.Popen(argv, cwd=REPO, stdin=subprocess.PIPE,
                                   stdout=open(self.out, "wb"), stderr=open(self.err, "wb"))
         wait_for(self.err, r"gdb: listening on")

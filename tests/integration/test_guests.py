@@ -9,14 +9,18 @@
 
 Needs `make` first (./mini-kvm and the *.bin guests in the repo root).
 """
+import fcntl
 import os
 import re
+import struct
 import subprocess
+import termios
 import time
 
 import pexpect
 import pytest
 
+import harness
 from harness import Cmd, REPO
 
 T = 20          # seconds: bound on each command (each guest alone takes < 1 s)
@@ -342,7 +346,7 @@ def cpu_ticks(pid):
     ("calc", b"6 * 7\n", b"42\n"),           # waits in READLINE
 ])
 def test_waiting_for_input_does_not_spin(guest, line, reply):
-    p = subprocess.Popen(["./mini-kvm", guest + ".bin"], cwd=REPO, stdin=subprocess.PIPE,
+    p = subprocess.Popen([harness.MKVM, guest + ".bin"], cwd=REPO, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         p.stdin.write(line)
@@ -378,7 +382,7 @@ def test_timeout_stops_a_guest_that_never_ends(tmp_path):
     loop = tmp_path / "loop.bin"
     loop.write_bytes(b"\xeb\xfe")                   # jmp $
     t0 = time.monotonic()
-    p = subprocess.run([os.path.join(REPO, "mini-kvm"), "--timeout", "1", str(loop), "hello.bin"],
+    p = subprocess.run([harness.MKVM, "--timeout", "1", str(loop), "hello.bin"],
                        cwd=REPO, capture_output=True, text=True, timeout=30,
                        stdin=subprocess.DEVNULL)
     took = time.monotonic() - t0
@@ -394,7 +398,7 @@ def test_timeout_stops_a_guest_waiting_for_input():
     r, w = os.pipe()                        # w stays open and silent meanwhile
     t0 = time.monotonic()
     try:
-        p = subprocess.Popen([os.path.join(REPO, "mini-kvm"), "--timeout", "1", "echo.bin"],
+        p = subprocess.Popen([harness.MKVM, "--timeout", "1", "echo.bin"],
                              cwd=REPO, stdin=r, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         try:
@@ -407,3 +411,37 @@ def test_timeout_stops_a_guest_waiting_for_input():
     assert p.returncode == 124, (out, err)
     assert err == "mini-kvm: echo: still running after 1 s (--timeout): stopped\n"
     assert time.monotonic() - t0 < 10
+
+
+F_SETPIPE_SZ = 1031                         # fcntl.h (Python's fcntl lacks it before 3.10)
+
+
+@pytest.mark.parametrize("guests", [["echo.bin"], ["echo.bin", "hello.bin"]],
+                         ids=["one-guest", "prefixed"])
+def test_timeout_stops_a_guest_while_stdout_is_blocked(tmp_path, guests):
+    """--timeout ends mini-kvm even when stdout is a full pipe that nobody reads (issue 12,
+    defect 3): echo.bin copies endless input (/dev/zero) to stdout, a 4 KiB pipe fills, the
+    vCPU blocks in write(2), and the kick must still get it out. The pipe is still full at
+    the end (nobody read it; less than one prefixed line of room), so the vCPU really was
+    blocked."""
+    r, w = os.pipe()
+    fcntl.fcntl(w, F_SETPIPE_SZ, 4096)
+    err = tmp_path / "err"
+    t0 = time.monotonic()
+    with open("/dev/zero", "rb") as zero, open(err, "wb") as e:
+        p = subprocess.Popen([harness.MKVM, "--timeout", "2", *guests], cwd=REPO,
+                             stdin=zero, stdout=w, stderr=e)
+    os.close(w)
+    try:
+        status = p.wait(timeout=20)
+        took = time.monotonic() - t0
+        queued = struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"\0" * 4))[0]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)
+    assert status == 124, err.read_text()
+    assert err.read_text() == "mini-kvm: echo: still running after 2 s (--timeout): stopped\n"
+    assert 4096 - 1100 < queued <= 4096, queued
+    assert 2.0 <= took < 6, took

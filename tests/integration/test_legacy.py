@@ -10,10 +10,11 @@ import os
 import pexpect
 import pytest
 
+import harness
 from harness import Cmd, REPO
 
 T = 20
-MKVM = os.path.join(REPO, "mini-kvm")
+MKVM = harness.MKVM
 
 BAD_DISKS = {   # name -> (shell set-up creating $FILES/d.img, a string the one error line must contain)
     "missing": (":", "d.img: cannot open disk image"),

@@ -205,7 +205,7 @@ def test_virtio_disk_reads_and_writes(linux, results):
 # ---- directly on this host: bad input is one clear line, before any guest runs ----
 
 def mkvm(*args, timeout=30):
-    p = subprocess.run([os.path.join(REPO, "mini-kvm")] + list(args), cwd=REPO,
+    p = subprocess.run([harness.MKVM] + list(args), cwd=REPO,
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 

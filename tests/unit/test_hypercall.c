@@ -141,6 +141,75 @@ static void test_in_without_stdin(void **state)
     assert_int_equal(data[0], 0xFF);        /* not the stdin owner: end of input */
 }
 
+/* out(f, al) with stderr captured: the one error line (or "") in err. */
+static int out_err(struct fixture *f, uint8_t al, char *err, size_t n)
+{
+    struct capture cap;
+    capture_begin(&cap);
+    int r = out(f, al);
+    capture_end(&cap, err, n);
+    return r;
+}
+
+static void expect_stop(struct fixture *f, uint8_t al, const char *want)
+{
+    char err[512];
+    atomic_store(&f->vm.stopping, false);
+    assert_int_equal(out_err(f, al, err, sizeof(err)), IO_STOP);
+    if (!strstr(err, want))
+        fail_msg("'%s' lacks '%s'", err, want);
+    assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);   /* one line */
+    assert_int_equal(f->vm.exit_status, VM_EXIT_FAULT);
+}
+
+/* WRITE and READLINE agree: length 0 does nothing, wherever the buffer is. */
+static void test_length_zero_for_write_and_readline(void **state)
+{
+    struct fixture *f = *state;
+    char err[512];
+    f->c.sregs.ds.base = 0xF0000;           /* DS:FFF0: partly outside the 1 MiB of RAM */
+    f->c.regs.rsi = f->c.regs.rdi = 0xFFF0;
+    f->c.regs.rcx = 0;
+    assert_int_equal(out_err(f, MKVM_HC_WRITE, err, sizeof(err)), IO_OK);
+    assert_string_equal(err, "");
+    assert_int_equal(f->port.n, 0);
+    f->c.regs.rax = 0x1234;
+    assert_int_equal(out_err(f, MKVM_HC_READLINE, err, sizeof(err)), IO_OK);
+    assert_string_equal(err, "");
+    assert_int_equal(f->c.regs.rax, 0);     /* no input read: 0 bytes stored */
+    assert_false(atomic_load(&f->vm.stopping));
+}
+
+/* Each bad buffer is named for what is wrong with it. */
+static void test_bad_buffer_messages(void **state)
+{
+    struct fixture *f = *state;
+    f->c.regs.rsi = 0xFFF0;                 /* real mode: DS:FFF0 + 32 */
+    f->c.regs.rcx = 32;
+    expect_stop(f, MKVM_HC_WRITE, "buffer of 32 bytes at ds:si=1000:fff0 (linear 0x1fff0) "
+                "runs past the end of its 64 KiB segment");
+    f->c.regs.rdi = 0xFFF0;
+    expect_stop(f, MKVM_HC_READLINE, "READLINE: buffer of 32 bytes at ds:di=1000:fff0");
+    f->c.sregs.ds.base = 0xF8000;           /* inside the segment, past the end of RAM */
+    f->c.regs.rsi = 0x7FF0;
+    expect_stop(f, MKVM_HC_WRITE, "ds:si=f800:7ff0 (linear 0xffff0) is outside guest memory "
+                "(guest-physical 0xffff0-0x10000f)");
+    f->c.sregs.cr0 = 1;                     /* 32-bit protected mode, no paging */
+    f->c.sregs.ds.base = 0;
+    f->c.regs.rsi = 0x1000;
+    f->c.regs.rcx = 70000;
+    expect_stop(f, MKVM_HC_WRITE, "buffer of 70000 bytes at esi=0x1000 is longer than 65535");
+    f->c.regs.rsi = 0xFFFFFFF0;
+    f->c.regs.rcx = 32;
+    expect_stop(f, MKVM_HC_WRITE, "runs past the 4 GiB end of its segment");
+    f->c.sregs.cr0 = 0x80000001;            /* long mode: checked before any translation */
+    f->c.sregs.efer = 1u << 10;
+    f->c.regs.rsi = 0x0000800000000000ULL;
+    expect_stop(f, MKVM_HC_WRITE, "at rsi=0x800000000000 has a non-canonical address");
+    f->c.regs.rsi = 0x00007FFFFFFFFFF0ULL;  /* the last bytes are past the canonical half */
+    expect_stop(f, MKVM_HC_WRITE, "has a non-canonical address");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -148,6 +217,7 @@ int main(void)
         T(test_putchar_and_write), T(test_write_out_of_bounds), T(test_exit_code),
         T(test_write_32bit_protected_mode), T(test_real_mode_buffer_stays_in_its_segment),
         T(test_version_nop), T(test_unknown), T(test_in_without_stdin),
+        T(test_length_zero_for_write_and_readline), T(test_bad_buffer_messages),
     };
     return cmocka_run_group_tests_name("hypercall", tests, NULL, NULL);
 }
