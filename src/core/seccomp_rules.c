@@ -21,6 +21,8 @@
 static const struct seccomp_rule common[] = {
     ANY(futex, "pthread mutexes, condition variables and joins"),
     ANY(write, "one-line messages on stderr (errorf) and guest output on stdout"),
+    ARG(poll, 2, SCMP_CMP_EQ, 0,
+        "a stopping guest writes only what stdout takes now (poll, no wait)"),
     ANY(clock_gettime, "timed waits and the PM timer when the vDSO cannot answer"),
     ANY(brk, "malloc in the main arena"),
     NOEXEC(mmap, 2, "malloc: new arenas and large blocks (never executable)"),
