@@ -56,7 +56,11 @@ PC_IMGS   := pc-test.img pc-test-paging.img
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: mini-kvm $(GUESTS) $(PC_IMGS) os $(BUILD)/test/mini-kvm-seccomp-hook
+all: mini-kvm $(GUESTS) $(PC_IMGS) os bare-kvm $(BUILD)/test/mini-kvm-seccomp-hook
+
+# The tutorial's first program (docs/tutorial.md): KVM and nothing else.
+bare-kvm: examples/bare-kvm.c
+	$(CC) $(filter-out -MMD -MP -Isrc,$(CFLAGS)) $(LDFLAGS) -o $@ $<
 
 mini-kvm: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -173,7 +177,7 @@ unit: $(UNIT_BINS)
 
 # Every source must also compile cleanly with clang (gcc builds the binary).
 clang-check: $(GEN_HEADERS)
-	@set -e; for f in $(SRCS); do clang $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only $$f; done
+	@set -e; for f in $(SRCS) examples/bare-kvm.c; do clang $(filter-out -MMD -MP,$(CFLAGS)) -fsyntax-only $$f; done
 	@echo "clang: $(words $(SRCS)) files clean"
 
 # libFuzzer targets (fuzz/, docs/security.md): every parser of untrusted bytes,
@@ -265,7 +269,7 @@ run: setup-run
 	tools/run-linux
 
 clean:
-	rm -rf $(BUILD) build-asan mini-kvm mini-kvm-asan $(GUESTS) $(PC_IMGS)
+	rm -rf $(BUILD) build-asan mini-kvm mini-kvm-asan bare-kvm $(GUESTS) $(PC_IMGS)
 	@if [ -f os/Makefile ]; then $(MAKE) -C os clean; fi
 
 # Guests follow a change of the ABI header.

@@ -23,6 +23,8 @@ const char cli_usage[] =
 "                        real: loaded at 0x10000, CS=DS=ES=SS=0x1000, IP=0\n"
 "                        long: loaded at 0x100000, 64-bit, identity paging\n"
 "  Several GUEST.bin run at once; output lines are prefixed [name].\n"
+"  Besides the hypercall port 0x500 they have COM1 (0x3F8, polled) and the\n"
+"  debug console 0xE9 (docs/devices.md; docs/tutorial.md starts here).\n"
 "\n"
 "Kernels:\n"
 "  -k, --kernel FILE     Linux bzImage, multiboot (v1) kernel or ELF64 kernel\n"

@@ -43,6 +43,11 @@ COMMANDS.update({
     "file": Cmd("./mini-kvm --trace-file $FILES/t uart.bin ports.bin > $FILES/out && "
                 "cat $FILES/t", input="hi\n", timeout=T),
     "file-bad": Cmd("./mini-kvm --trace-file /nonexistent-dir/t hello.bin", timeout=T),
+    # 100 000 NOP hypercalls: about 5 MB of lines, ~90 blocks per vCPU buffer
+    "file-many": Cmd("./mini-kvm --trace-file $FILES/t nops.bin && "
+                     "awk 'NR > 1 { n[$4 \" \" $6 \" \" $10 \" \" $11]++; if ($1 < t) bad++; t = $1 } "
+                     "END { for (k in n) print n[k], k; print bad + 0, \"out of order\" }' $FILES/t",
+                     timeout=120),
 })
 
 
@@ -93,6 +98,14 @@ def test_trace_file_has_every_exit_in_order(results):
              if x["guest"] == "ports" and x["dir"] == "in"]
     assert ports == [("0xe9", "1", "debugcon"), ("0xe9", "2", "unclaimed"),
                      ("0x80", "1", "unclaimed")], r
+
+
+def test_trace_file_keeps_every_line_across_many_buffer_flushes(results):
+    r = results["file-many"]
+    assert r.status == 0, r
+    counts = sorted(r.out.splitlines())
+    assert counts == ["0 out of order", "1 IO 0x500 0x0 hypercall",
+                      "100000 IO 0x500 0x7 hypercall"], r
 
 
 def test_trace_file_that_cannot_be_created_is_one_line(results):

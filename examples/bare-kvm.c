@@ -1,11 +1,12 @@
-/* bare-kvm.c - benchmark baseline: the least a KVM program can do to run one
- * real-mode teaching guest (hello.bin) and print its output. Not mini-kvm code.
+/* bare-kvm.c - the first program of docs/tutorial.md: the least a KVM program
+ * does to run one real-mode teaching guest (hello.bin) and print its output.
  *
- * Same work as `mini-kvm hello.bin`: open /dev/kvm, create a VM with 1 MiB of
- * RAM, one vCPU, load the flat binary at 0x10000 with CS=DS=ES=SS=0x1000,
- * IP=0, SP=0xFFFE, and run until the EXIT hypercall. Handles PUTCHAR, WRITE,
- * EXIT, EXIT_CODE and NOP on port 0x500 and nothing else.
- * Usage: bare-kvm GUEST.bin */
+ * Open /dev/kvm, create a VM with 1 MiB of RAM and one vCPU, load the flat
+ * binary at 0x10000 with CS=DS=ES=SS=0x1000, IP=0, SP=0xFFFE, and run it
+ * until the EXIT hypercall. Handles PUTCHAR, WRITE, EXIT, EXIT_CODE and NOP
+ * on port 0x500 (docs/hypercalls.md) and nothing else. mini-kvm does the
+ * same work behind its bus, devices and loaders; bench/startup.sh uses this
+ * program as its baseline. Build: `make bare-kvm`. Usage: bare-kvm GUEST.bin */
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdint.h>
