@@ -251,6 +251,9 @@ static int cli_vmm_mode(const struct options *o, char *err, size_t errlen)
         FAIL("--restore needs --restore-mem MEMFILE (the snapshot's guest memory)");
     if (!o->restore && o->restore_mem)
         FAIL("--restore-mem needs --restore SNAPSHOT");
+    if (o->api && (o->top || o->trace_file))   /* the API's guest has no such hooks yet */
+        FAIL("--api: %s is not available with the API (use it with --config-file alone)",
+             o->top ? "--top" : "--trace-file");
     if (o->api && strlen(o->api) > 107)
         FAIL("--api '%s': socket path longer than 107 bytes", o->api);
     return 0;

@@ -195,6 +195,8 @@ int vmm_config_file(const struct options *cli, struct options *out, struct vmcon
     }
     out->trace = cli->trace;
     out->stats = cli->stats;
+    out->trace_file = cli->trace_file;      /* docs/tracing.md */
+    out->top = cli->top;
     out->timeout = cli->timeout;
     out->cga_dump = cli->cga_dump;
     return 0;

@@ -230,6 +230,23 @@ static void test_api_config_restore(void **state)
     assert_non_null(strstr(err, "give one of"));
 }
 
+static void test_trace_file_and_top(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("--trace-file", "t.trace", "--top", "a.bin")), 0);
+    assert_string_equal(o.trace_file, "t.trace");
+    assert_true(o.top);
+    assert_int_equal(parse(&o, err, ARGS("a.bin")), 0);
+    assert_null(o.trace_file);
+    assert_false(o.top);
+    expect_error(ARGS("--trace-file", "", "a.bin"), "--trace-file");
+    expect_error(ARGS("a.bin", "--trace-file"), "--trace-file");
+    expect_error(ARGS("--api", "/tmp/vm.sock", "--top"), "--top");
+    expect_error(ARGS("--api", "/tmp/vm.sock", "--trace-file", "t"), "--trace-file");
+}
+
 /* --user UID:GID (numeric, never root) and --no-seccomp; the filter is on
  * unless asked otherwise. */
 static void test_least_privilege(void **state)
@@ -278,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_reentrant),
         cmocka_unit_test(test_gdb),
         cmocka_unit_test(test_api_config_restore),
+        cmocka_unit_test(test_trace_file_and_top),
         cmocka_unit_test(test_least_privilege),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
