@@ -140,6 +140,7 @@ static int run(const struct options *opt)
         return hostcheck_report(&kvm);
     if (opt->api) {     /* the guest comes from the API or --config-file (docs/api.md) */
         struct console *con = xcalloc(1, sizeof(*con));   /* never freed: see below */
+        keep_until_exit(con);
         console_init(con, false);
         return vmm_run_api(opt, &kvm, con);
     }
