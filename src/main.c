@@ -147,6 +147,7 @@ static int run(const struct options *opt, struct sandbox *sb)
         return hostcheck_report(&kvm);
     if (opt->api) {     /* the guest comes from the API or --config-file (docs/api.md) */
         struct console *con = xcalloc(1, sizeof(*con));   /* never freed: see below */
+        keep_until_exit(con);
         console_init(con, false);
         con->sandbox = sb;
         sandbox_unsealed(sb);   /* guests are built later, on the API thread */

@@ -166,7 +166,8 @@ static int check_devices(const struct vm *vm, const struct snap_reader *r)
  * memory file at the same host addresses, which KVM's memory slots use. */
 static int map_memory(struct vm *vm, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must be refused by fstat, not block open(2). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         errorf("%s: cannot open the memory file: %s", path, strerror(errno));
         return -1;

@@ -15,6 +15,7 @@ import tempfile
 import pexpect
 import pytest
 
+import harness
 from harness import REPO
 
 OS_DISK = os.path.join(REPO, "os-disk.img")
@@ -43,7 +44,7 @@ def tmp():
 
 def start_api(sock, *extra):
     """mini-kvm --api SOCK on a pty; returns once the socket accepts requests."""
-    c = pexpect.spawn("./mini-kvm", ["--api", sock] + list(extra), cwd=REPO, timeout=30,
+    c = pexpect.spawn(harness.MKVM, ["--api", sock] + list(extra), cwd=REPO, timeout=30,
                       encoding="utf-8", codec_errors="replace")
     for _ in range(200):        # bounded: the socket accepts within a few ms
         s = socket.socket(socket.AF_UNIX)
@@ -164,7 +165,7 @@ def test_every_documented_error_path(tmp):
 
 
 def one_line_failure(args, tmp):
-    p = subprocess.run(["./mini-kvm"] + args, cwd=REPO, capture_output=True, text=True,
+    p = subprocess.run([harness.MKVM] + args, cwd=REPO, capture_output=True, text=True,
                        timeout=30, stdin=subprocess.DEVNULL)
     assert p.returncode == 1 and len(p.stderr.splitlines()) == 1, p
     return p.stderr
@@ -205,7 +206,7 @@ def test_config_file_boots_our_os(tmp):
            "drives": [{"drive_id": "rootfs", "path_on_host": os.path.join(tmp, "d.img"),
                        "is_root_device": True, "is_read_only": False}],
            "network-interfaces": []}
-    p = subprocess.run(["./mini-kvm", "--config-file", write_config(tmp, cfg)], cwd=REPO,
+    p = subprocess.run([harness.MKVM, "--config-file", write_config(tmp, cfg)], cwd=REPO,
                        input="cat hello.txt\nshutdown\n", capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 0, p
@@ -285,7 +286,7 @@ def test_snapshot_then_restore_in_a_new_process_from_the_command_line(tmp):
     snap, mem, before = boot_and_snapshot(tmp)
     # a sparse memory file: far less on disk than the 64 MiB of RAM
     assert os.path.getsize(mem) == 64 << 20 and os.stat(mem).st_blocks * 512 < 16 << 20
-    c = pexpect.spawn("./mini-kvm", ["--restore", snap, "--restore-mem", mem], cwd=REPO,
+    c = pexpect.spawn(harness.MKVM, ["--restore", snap, "--restore-mem", mem], cwd=REPO,
                       timeout=30, encoding="utf-8", codec_errors="replace")
     try:
         after = ps_uptime(c)            # the shell answers at once: no boot
@@ -349,7 +350,7 @@ def test_config_file_with_api_snapshot_and_restore(tmp):
     finally:
         c.kill(9)
         c.close(force=True)
-    c = pexpect.spawn("./mini-kvm", ["--restore", snap, "--restore-mem", mem], cwd=REPO,
+    c = pexpect.spawn(harness.MKVM, ["--restore", snap, "--restore-mem", mem], cwd=REPO,
                       timeout=30, encoding="utf-8", codec_errors="replace")
     try:
         assert ps_uptime(c) >= before
@@ -382,7 +383,7 @@ def test_bad_snapshots_are_refused_with_one_line_and_nothing_runs(tmp):
     data = open(snap, "rb").read()
 
     def refused(s, m, *words):
-        p = subprocess.run(["./mini-kvm", "--restore", s, "--restore-mem", m], cwd=REPO,
+        p = subprocess.run([harness.MKVM, "--restore", s, "--restore-mem", m], cwd=REPO,
                            capture_output=True, text=True, timeout=30, input="ps\nshutdown\n")
         assert p.returncode == 1 and len(p.stderr.splitlines()) == 1 and p.stdout == "", p
         for w in words:
@@ -392,6 +393,9 @@ def test_bad_snapshots_are_refused_with_one_line_and_nothing_runs(tmp):
         open(path, "wb").write(content)
         return path
     refused(os.path.join(tmp, "none.snap"), mem, "cannot open snapshot")
+    fifo = os.path.join(tmp, "mem.fifo")    # must not block in open(2): issue 12, defect 1
+    os.mkfifo(fifo)
+    refused(snap, fifo, "not a regular file")
     refused(variant("empty", b""), mem, "snapshot is empty")
     refused(variant("random", os.urandom(4096)), mem, "not a mini-kvm snapshot")
     refused(variant("trunc", data[:len(data) // 2]), mem, "truncated snapshot")

@@ -317,7 +317,7 @@ def test_no_escape_codes_when_not_a_tty(results):
 def _tty_run(env_extra):
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env.update(env_extra)
-    child = pexpect.spawn("./mini-kvm", ["hello.bin", "counter.bin"], cwd=REPO, env=env,
+    child = pexpect.spawn(harness.MKVM, ["hello.bin", "counter.bin"], cwd=REPO, env=env,
                           timeout=T)
     out = child.read()
     child.close()

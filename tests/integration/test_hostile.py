@@ -27,7 +27,7 @@ import pytest
 import harness
 from harness import REPO
 
-MKVM = getattr(harness, "MKVM", os.path.join(REPO, "mini-kvm"))
+MKVM = harness.MKVM
 HOSTILE = os.path.join(REPO, "hostile.elf")
 ABUSE = os.path.join(REPO, "abuse64.bin")
 SECTORS = 64

@@ -249,7 +249,7 @@ def shell():
     img = os.path.join(d, "d.img")
     shutil.copy(OS_DISK, img)
     start = time.monotonic()
-    c = pexpect.spawn("./mini-kvm", ["-k", "os.elf", "--disk", img], cwd=REPO, timeout=30,
+    c = pexpect.spawn(harness.MKVM, ["-k", "os.elf", "--disk", img], cwd=REPO, timeout=30,
                       encoding="utf-8", codec_errors="replace")
     try:
         c.expect_exact("\n$ ")

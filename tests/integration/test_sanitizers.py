@@ -1,19 +1,38 @@
 # test_sanitizers.py - the ASan+UBSan pass of `make check` (MINI_KVM=mini-kvm-asan): the
 # direct commands really run that binary, and a sanitizer report really fails a test.
-"""Without $MINI_KVM these tests are skipped: the normal pass has nothing to check here.
+"""Without $MINI_KVM these tests are skipped (but the check that no test bypasses
+harness.MKVM): the normal pass has nothing to check here.
 The report check itself lives in conftest.py (fixture sanitizer_clean); see
 docs/testing.md and docs/security.md ("Sanitizers")."""
+import glob
 import os
+import re
 import subprocess
 
 import pytest
 
 import harness
 
-pytestmark = pytest.mark.skipif(not os.environ.get("MINI_KVM"),
-                                reason="only in the sanitizer pass (MINI_KVM set)")
+sanitizer_pass = pytest.mark.skipif(not os.environ.get("MINI_KVM"),
+                                    reason="only in the sanitizer pass (MINI_KVM set)")
 
 
+@pytest.mark.nokvm
+def test_no_test_starts_mini_kvm_by_a_path_of_its_own():
+    """A test that starts mini-kvm itself (Popen, pexpect) must use harness.MKVM, or the
+    sanitizer pass would silently run the normal binary there. Shell command lines are
+    mapped by the harness; a Python string that is exactly the binary's path is not."""
+    bad = []
+    for path in sorted(glob.glob(os.path.join(harness.REPO, "tests", "integration", "*.py"))):
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                if re.search(r"""["']\./mini-kvm["']|join\(REPO, ["']mini-kvm["']\)""", line):
+                    bad.append("%s:%d: %s" % (os.path.basename(path), n, line.strip()))
+    bad = [b for b in bad if not b.startswith(("harness.py", "test_sanitizers.py"))]
+    assert not bad, "use harness.MKVM:\n" + "\n".join(bad)
+
+
+@sanitizer_pass
 def test_direct_commands_run_the_sanitizer_build(run):
     """./mini-kvm in a direct command is $MINI_KVM, and that binary has ASan and UBSan in it."""
     assert harness.direct_cmd("./mini-kvm hello.bin").split()[0] == harness.MKVM
@@ -21,6 +40,7 @@ def test_direct_commands_run_the_sanitizer_build(run):
     assert "libasan" in r.out and "libubsan" in r.out, r
 
 
+@sanitizer_pass
 def test_a_report_is_caught(tmp_path):
     """A process that leaks under LeakSanitizer writes a report where the harness looks."""
     src = tmp_path / "leak.c"
@@ -36,6 +56,7 @@ def test_a_report_is_caught(tmp_path):
     assert any("LeakSanitizer" in v and "77 byte(s)" in v for v in new.values()), new
 
 
+@sanitizer_pass
 @pytest.mark.parametrize("cmd", ["./mini-kvm hello.bin", "echo '6 * 7' | ./mini-kvm calc.bin",
                                  "echo shutdown | ./mini-kvm -k os.elf"],
                          ids=["no-reader", "reader-ended", "kernel"])

@@ -11,6 +11,7 @@ import subprocess
 
 import pexpect
 
+import harness
 from harness import REPO
 
 ROWS, COLS = 30, 100
@@ -97,7 +98,7 @@ def test_killed_with_top_on_the_terminal_is_restored(tmp_path):
 
 
 def test_top_without_a_terminal_prints_a_block_each_second():
-    p = subprocess.run(["./mini-kvm", "--top", "--timeout", "3", "uart.bin"], cwd=REPO,
+    p = subprocess.run([harness.MKVM, "--top", "--timeout", "3", "uart.bin"], cwd=REPO,
                        input="", capture_output=True, text=True, timeout=30)
     assert p.returncode == 124, p
     frames = FRAME.findall(p.stderr)
