@@ -190,7 +190,7 @@ FUZZ_TARGETS := elf bzimage bootsector multiboot virtio_blk hypercall serial i80
                 acpi_pm legacy_ports ide gdb_packet api_http
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
-FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Ifuzz -Itests/unit \
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -I$(BUILD)/gen -Ifuzz -Itests/unit \
                -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS := $(filter-out $(BUILD)/fuzz/obj/src/main.o,$(SRCS:%.c=$(BUILD)/fuzz/obj/%.o)) \
              $(ASMS:%.S=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/fuzz/fuzz_vm.o
@@ -212,6 +212,7 @@ $(BUILD)/fuzz/obj/%.o: %.S
 $(BUILD)/fuzz/libmkvm.a: $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/fuzz/obj/src/core/sandbox.o: $(GEN_HEADERS)
 $(BUILD)/fuzz/%/fuzzer: fuzz/%.c $(BUILD)/fuzz/libmkvm.a
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/fuzz/libmkvm.a $(LDLIBS)
