@@ -70,16 +70,22 @@ def sealed(pid, n):
     return ts if len(ts) == n and all(t.get("Seccomp") == "2" for t in ts) else None
 
 
-def test_every_thread_is_filtered_and_has_no_new_privs():
-    p = start(["calc.bin"])
+# Every thread kind of a command-line run: main, vCPU and stdin reader always; the
+# watchdog (--timeout), the GDB stub (--gdb) and the --top thread when asked for.
+@pytest.mark.parametrize("extra,n", [([], 3), (["--timeout", "60"], 4), (["--gdb", "GDB"], 4),
+                                     (["--top"], 4)], ids=["plain", "watchdog", "gdb", "top"])
+def test_every_thread_is_filtered_and_has_no_new_privs(tmp_path, extra, n):
+    extra = [str(tmp_path / "gdb.sock") if a == "GDB" else a for a in extra]
+    p = start(extra + ["calc.bin"])
     try:
-        ts = wait_for(lambda: sealed(p.pid, 3), "main, vCPU and stdin reader with Seccomp: 2")
+        ts = wait_for(lambda: sealed(p.pid, n), "%d threads with Seccomp: 2" % n)
         assert all(t["NoNewPrivs"] == "1" for t in ts), ts
         main = status_fields("/proc/%d/status" % p.pid)
         assert (main["Seccomp"], main["NoNewPrivs"]) == ("2", "1"), main
     finally:
         status, out, err = answer(p)
-    assert (status, out, err) == (0, "42\n", ""), (status, out, err)
+    assert (status, out) == (0, "42\n"), (status, out, err)
+    assert "seccomp" not in err, err
 
 
 def test_no_seccomp_turns_the_filters_off_but_not_no_new_privs():
