@@ -23,6 +23,7 @@ struct vmm {
     pthread_mutex_t lock;       /* state; a leaf in the lock order (core/vm.h) */
     pthread_cond_t cond;
     enum api_vm_state state;
+    bool api_thread_started;    /* hooks run on the API thread from then on */
 };
 
 /* Ctrl-A x on a raw terminal, as for a guest started from the command line. */
@@ -65,6 +66,22 @@ static int failed(struct vmm *v, char *err, size_t n, const char *what)
     return -1;
 }
 
+/* The guest runs: from now on the API thread only serves requests and
+ * writes snapshots (docs/security.md). With --config-file the guest is built
+ * on main before the API thread exists: that thread seals as it starts. */
+static void seal_api_thread(struct vmm *v)
+{
+    if (v->api_thread_started)
+        sandbox_enter(v->con->sandbox, SANDBOX_API);
+}
+
+static void api_thread_begins(void *ctx)
+{
+    struct vmm *v = ctx;
+    if (vmm_state(v) != API_NOT_STARTED)   /* --config-file: already running */
+        sandbox_enter(v->con->sandbox, SANDBOX_API);
+}
+
 static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
 {
     struct vmm *v = ctx;
@@ -82,6 +99,7 @@ static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
     v->g.vm.sandbox = v->con->sandbox;      /* the vCPU threads seal themselves */
     vm_start(&v->g.vm);
     set_state(v, API_RUNNING);
+    seal_api_thread(v);
     return 0;
 }
 
@@ -129,6 +147,7 @@ static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool 
         vm_pause_before_start(&v->g.vm);
     vm_start(&v->g.vm);
     set_state(v, resume ? API_RUNNING : API_PAUSED);
+    seal_api_thread(v);
     return 0;
 }
 
@@ -141,6 +160,7 @@ int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console 
     struct api_hooks hooks = {
         .ctx = v, .state = vmm_state, .start = vmm_start, .pause = vmm_pause,
         .snapshot_create = vmm_snapshot_create, .snapshot_load = vmm_snapshot_load,
+        .thread_begins = api_thread_begins,
     };
     struct api *a = xcalloc(1, sizeof(*a));
     char err[1024] = "";
@@ -154,6 +174,7 @@ int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console 
             r = -1;     /* vmm_start has said why on stderr */
         }
     }
+    v->api_thread_started = true;   /* the hooks run there from now on */
     if (r || api_start(a)) {
         api_close(a);
         free(a);

@@ -23,6 +23,7 @@ struct api_hooks {
     int (*snapshot_create)(void *ctx, const char *snap, const char *mem, char *err, size_t n);
     int (*snapshot_load)(void *ctx, const char *snap, const char *mem, bool resume,
                          char *err, size_t n);
+    void (*thread_begins)(void *ctx);   /* optional: first thing on the API thread */
 };
 
 #define API_MAX_CONNS 8

@@ -187,6 +187,8 @@ static void serve_conn(struct api *a, int i)
 static void *api_thread(void *arg)
 {
     struct api *a = arg;
+    if (a->hooks.thread_begins)
+        a->hooks.thread_begins(a->hooks.ctx);
     for (;;) {
         struct pollfd p[API_MAX_CONNS + 2] = {
             { .fd = a->wake[0], .events = POLLIN },

@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #ifdef MKVM_TEST_HOOKS
@@ -100,9 +101,21 @@ static size_t put_num(char *b, size_t n, unsigned v)
     return n;
 }
 
+static size_t put_hex(char *b, size_t n, unsigned long v)
+{
+    static const char digits[] = "0123456789abcdef";
+    int shift = 60;
+    while (shift > 0 && !(v >> shift))
+        shift -= 4;
+    n = put(b, n, "0x");
+    for (; shift >= 0; shift -= 4)
+        b[n++] = digits[(v >> shift) & 15];
+    return n;
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
-    (void)sig, (void)ctx;
+    (void)sig;
     unsigned nr = (unsigned)si->si_syscall;
     size_t nnames = sizeof(syscall_names) / sizeof(syscall_names[0]);
     const char *name = nr < nnames && syscall_names[nr] ? syscall_names[nr] : "unknown";
@@ -113,6 +126,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
     n = put_num(b, n, nr);
     n = put(b, n, " (");
     n = put(b, n, name);
+    if (nr == SYS_ioctl) {      /* which request: its second argument, in rsi */
+        n = put(b, n, " request ");
+        n = put_hex(b, n, (unsigned long)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RSI]);
+    }
     n = put(b, n, "): killed\n");
     ssize_t w = write(2, b, n);
     (void)w;

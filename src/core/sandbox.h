@@ -29,6 +29,7 @@ enum sandbox_kind {
     SANDBOX_WATCHDOG,   /* --timeout */
     SANDBOX_GDB,        /* --gdb: the stub's socket */
     SANDBOX_TOP,        /* --top (or Ctrl-A t): the status area once a second */
+    SANDBOX_API,        /* --api: the control socket, once the guest runs */
     SANDBOX_KINDS
 };
 
@@ -66,8 +67,8 @@ int sandbox_seal_main(struct sandbox *s);
 
 /* --api: the guest is built on the API thread when a client asks, so open
  * the gate at once: vCPU and console threads seal themselves as they start,
- * main (sandbox_seal_main) once the guest has started; the API thread is
- * not filtered yet (docs/security.md). */
+ * the API thread (sandbox_enter SANDBOX_API) and main (sandbox_seal_main)
+ * once the guest has started (docs/security.md). */
 void sandbox_unsealed(struct sandbox *s);
 
 /* Other threads, first thing: wait for the gate, install this kind's

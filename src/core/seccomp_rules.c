@@ -2,6 +2,7 @@
  * (and ioctl numbers) it may make once sealed, each with the reason. */
 #include "seccomp_rules.h"
 
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -89,6 +90,41 @@ static const struct seccomp_rule top_only[] = {
     ANY(clock_nanosleep, "wait 10 ms for the guest's output to reach a safe point"),
 };
 
+/* --api once the guest runs: HTTP, pause/resume, snapshot/create (files
+ * it creates, the state of every vCPU and of the VM). */
+static const struct seccomp_rule api_only[] = {
+    ANY(poll, "wait for API clients, their requests and the wake pipe"),
+    ANY(accept4, "accept an API client"),
+    ANY(recvfrom, "read an API request"),
+    ANY(sendto, "send an API response"),
+    ANY(close, "drop an API client; close a snapshot file"),
+    { SCMP_SYS(openat), "snapshot/create: create its files (O_CREAT, never through a symlink)",
+      1, { { 2, SCMP_CMP_MASKED_EQ, O_CREAT | O_NOFOLLOW, O_CREAT | O_NOFOLLOW } } },
+    ANY(readlink, "snapshot/create: a disk's absolute path (realpath)"),
+    ANY(getcwd, "snapshot/create: a disk given by a relative path (realpath)"),
+    ANY(ftruncate, "snapshot/create: size the memory file"),
+    ANY(pwrite64, "snapshot/create: write the guest's memory"),
+    ANY(fsync, "snapshot/create: both files on disk before the answer"),
+    ANY(rename, "snapshot/create: the state file appears whole"),
+    ANY(unlink, "snapshot/create: remove a half-written file after an error"),
+    IOCTL(KVM_GET_SUPPORTED_CPUID, "snapshot/create: the host's CPUID, so a restore elsewhere is refused"),
+    IOCTL(KVM_CHECK_EXTENSION, "snapshot/create: which optional vCPU state this KVM has"),
+    IOCTL(KVM_GET_MSR_INDEX_LIST, "snapshot/create: which MSRs to save"),
+    IOCTL(KVM_GET_MSRS, "snapshot/create: a vCPU's MSRs"),
+    IOCTL(KVM_GET_REGS, "snapshot/create: a vCPU's registers"),
+    IOCTL(KVM_GET_SREGS, "snapshot/create: a vCPU's segment and control registers"),
+    IOCTL(KVM_GET_FPU, "snapshot/create: a vCPU's FPU"),
+    IOCTL(KVM_GET_XSAVE, "snapshot/create: a vCPU's extended state"),
+    IOCTL(KVM_GET_XCRS, "snapshot/create: a vCPU's XCR0"),
+    IOCTL(KVM_GET_DEBUGREGS, "snapshot/create: a vCPU's debug registers"),
+    IOCTL(KVM_GET_LAPIC, "snapshot/create: a vCPU's local APIC"),
+    IOCTL(KVM_GET_VCPU_EVENTS, "snapshot/create: a vCPU's pending events"),
+    IOCTL(KVM_GET_MP_STATE, "snapshot/create: a vCPU's run state"),
+    IOCTL(KVM_GET_IRQCHIP, "snapshot/create: the PICs and the IOAPIC"),
+    IOCTL(KVM_GET_PIT2, "snapshot/create: the PIT"),
+    IOCTL(KVM_GET_CLOCK, "snapshot/create: the KVM clock"),
+};
+
 /* The watchdog only waits on a clock and stops VMs: the common list. */
 
 static const struct seccomp_list lists[SANDBOX_KINDS] = {
@@ -98,11 +134,13 @@ static const struct seccomp_list lists[SANDBOX_KINDS] = {
     [SANDBOX_WATCHDOG] = { NULL, 0 },
     [SANDBOX_GDB] = { gdb_only, sizeof(gdb_only) / sizeof(gdb_only[0]) },
     [SANDBOX_TOP] = { top_only, sizeof(top_only) / sizeof(top_only[0]) },
+    [SANDBOX_API] = { api_only, sizeof(api_only) / sizeof(api_only[0]) },
 };
 
 const char *const seccomp_kind_names[SANDBOX_KINDS] = {
     [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_CONSOLE] = "console",
     [SANDBOX_WATCHDOG] = "watchdog", [SANDBOX_GDB] = "gdb", [SANDBOX_TOP] = "top",
+    [SANDBOX_API] = "api",
 };
 
 const struct seccomp_list seccomp_common = { common, sizeof(common) / sizeof(common[0]) };

@@ -154,9 +154,9 @@ def test_bad_user_is_one_line(arg):
     assert len(r.err.splitlines()) == 1 and r.err.startswith("mini-kvm: --user '%s': " % arg), r
 
 
-def test_api_mode_seals_main_vcpu_and_reader_once_the_guest_runs(tmp_path):
+def test_api_mode_seals_every_thread_once_the_guest_runs(tmp_path):
     # --api builds the guest on the API thread; vCPU and reader seal as they start,
-    # main once the guest runs; the API thread stays unfiltered (it writes snapshots)
+    # the API thread and main once the guest runs
     import pexpect
     from test_api import curl, start_api
     sock = str(tmp_path / "vm.sock")
@@ -165,15 +165,15 @@ def test_api_mode_seals_main_vcpu_and_reader_once_the_guest_runs(tmp_path):
         assert curl(sock, "PUT", "/boot-source", {"kernel_image_path": "os.elf"})[0] == 204
         assert curl(sock, "PUT", "/actions", {"action_type": "InstanceStart"})[0] == 204
         c.expect_exact("\n$ ")
-        def three_sealed():
-            ts = threads(c.pid)
-            want = sorted(["0", MAIN_SECCOMP, "2", "2"])      # the API thread: 0
-            return ts if len(ts) == 4 and sorted(t["Seccomp"] for t in ts) == want else None
-        ts = wait_for(three_sealed, "main, vCPU and stdin reader sealed, the API thread not")
+        ts = wait_for(lambda: sealed(c.pid, 4), "main, API, vCPU and stdin reader sealed")
         assert all(t["NoNewPrivs"] == "1" for t in ts), ts
         assert status_fields("/proc/%d/status" % c.pid)["Seccomp"] == MAIN_SECCOMP
-        # the API still answers: pause and resume the running guest
+        # the sealed API thread still answers: pause, snapshot, resume the running guest
         assert curl(sock, "PATCH", "/vm", {"state": "Paused"})[0] == 204
+        snap, mem = str(tmp_path / "vm.snap"), str(tmp_path / "vm.mem")
+        assert curl(sock, "PUT", "/snapshot/create",
+                    {"snapshot_path": snap, "mem_file_path": mem})[0] == 204
+        assert os.path.getsize(snap) > 0 and os.path.getsize(mem) > 0
         assert curl(sock, "PATCH", "/vm", {"state": "Resumed"})[0] == 204
         c.sendline("echo still-here")
         c.expect_exact("still-here")
