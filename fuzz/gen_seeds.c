@@ -530,6 +530,31 @@ static void seed_api(void)
     save("api_http", "refused", &s);
 }
 
+/* A snapshot state file (docs/snapshot.md): byte 0 = 3 makes the target fix
+ * the CRC and the version, so the seed reaches the section walk. */
+static void seed_snapshot(void)
+{
+    struct seed s = { .n = 1 };
+    s.b[0] = 3;
+    size_t h = 1, sec = h + 64;
+    put(&s, h, "MKVMSNAP", 8);
+    put32(&s, h + 8, 1);                            /* format */
+    put32(&s, h + 12, 64);                          /* header size */
+    put(&s, h + 16, "0.1.0", 5);
+    put64(&s, h + 40, 1 << 20);                     /* mem_size */
+    put32(&s, h + 48, 1);                           /* ncpus */
+    put32(&s, h + 52, 2);                           /* nsections */
+    put64(&s, h + 56, 2 * 40 + 16 + 8);             /* body_len */
+    put(&s, sec, "config", 6);
+    put64(&s, sec + 32, 16);
+    put64(&s, sec + 40, 1 << 20);
+    put(&s, sec + 56, "dev.serial@0", 12);
+    put64(&s, sec + 88, 8);
+    put64(&s, sec + 96, 0);
+    put64(&s, sec + 104, 0);                        /* the trailer: CRC, 0 */
+    save("snapshot_file", "two-sections", &s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -550,5 +575,6 @@ int main(int argc, char **argv)
     seed_hypercall();
     seed_gdb();
     seed_api();
+    seed_snapshot();
     return 0;
 }

@@ -260,10 +260,9 @@ static enum io_result serial_io(void *dev, struct io_req *r)
  * only level-triggered pins on unmask), so without a new edge the guest
  * would never hear of its input. xv6 is such a guest when a key is pressed
  * before its uartinit() (docs/legacy-pc.md). */
-static void serial_input(void *dev)
+/* New input: a fresh edge even if the line is already high (see above). */
+static void input_locked(struct serial *s)
 {
-    struct serial *s = dev;
-    pthread_mutex_lock(&s->lock);
     rx_fill(s);
     if (s->line) {
         s->line = false;
@@ -271,6 +270,13 @@ static void serial_input(void *dev)
             vm_irq_line(s->vm, s->irq, 0);
     }
     update_irq(s);
+}
+
+static void serial_input(void *dev)
+{
+    struct serial *s = dev;
+    pthread_mutex_lock(&s->lock);
+    input_locked(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -322,6 +328,15 @@ static int serial_restore(void *dev, const void *rec)
         return -1;
     }
     pthread_mutex_lock(&s->lock);
+    /* The console reader may have moved typed bytes into the fresh UART
+     * between its creation and now: they go after the restored FIFO. */
+    uint8_t typed[SERIAL_FIFO];
+    unsigned ntyped = 0;
+    for (unsigned k = 0; k < s->rx_count; k++) {
+        unsigned i = (s->rx_head + k) % SERIAL_FIFO;
+        if (!s->rx_looped[i])
+            typed[ntyped++] = s->rx[i];
+    }
     s->ier = r->ier, s->lcr = r->lcr, s->mcr = r->mcr, s->msr = r->msr, s->scr = r->scr;
     s->fcr = r->fcr, s->dll = r->dll, s->dlm = r->dlm;
     s->overrun = r->overrun, s->thre_pending = r->thre_pending;
@@ -331,6 +346,10 @@ static int serial_restore(void *dev, const void *rec)
         s->rx[i] = r->rx[i];
         s->rx_looped[i] = r->rx_looped[i];
     }
+    for (unsigned k = 0; k < ntyped; k++)
+        rx_push(s, typed[k], false);    /* at most the fresh UART's one byte */
+    if (ntyped)
+        input_locked(s);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }

@@ -306,6 +306,16 @@ def test_snapshot_then_restore_in_a_new_process_from_the_command_line(tmp):
         c.close(force=True)
 
 
+def test_input_typed_ahead_of_a_restore_is_not_lost(tmp):
+    """Bytes read from stdin between the UART's creation and its restore go after the
+    restored FIFO (the first byte was lost before: 'cho' instead of 'echo')."""
+    snap, mem, _ = boot_and_snapshot(tmp)
+    p = subprocess.run(["./mini-kvm", "--restore", snap, "--restore-mem", mem], cwd=REPO,
+                       input="echo typed-ahead\nshutdown\n", capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0 and "echo typed-ahead\ntyped-ahead\n" in p.stdout, p
+
+
 def test_snapshot_load_through_the_api_paused_then_resumed(tmp):
     snap, mem, before = boot_and_snapshot(tmp)
     sock = os.path.join(tmp, "vm2.sock")
