@@ -1,0 +1,64 @@
+#!/bin/sh
+# snapshot_session.sh - (lab) Linux configured and started through the API, a snapshot
+# taken at its shell, the VMM killed, the snapshot restored in a new process: the shell
+# answers and the guest's date is L1's. The API client is uds-http (no curl in L1).
+# Usage: sh snapshot_session.sh FILES LIMIT
+# Prints "=== ..." step lines, then both consoles and stderrs; the test reads R1-date,
+# R2-date and L1-date lines.
+F=$1 limit=$2
+trap "" PIPE
+dir=$(mktemp -d) || exit 1
+sock=$dir/api.sock
+mkfifo "$dir/in1" "$dir/in2" || exit 1
+end=$(( $(cut -d. -f1 /proc/uptime) + limit ))
+
+# waitfor FILE TEXT: bounded poll (0.2 s, unhurried: L1 has one CPU) for TEXT in FILE
+waitfor() {
+    until grep -q -F -- "$2" "$1" 2>/dev/null; do
+        [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && { echo "=== timeout waiting for $2"; return 1; }
+        sleep 0.2
+    done
+}
+api() { echo "=== api $1 $2: $("$F/uds-http" "$sock" "$@")"; }
+
+timeout "$limit" ./mini-kvm --api "$sock" <"$dir/in1" >"$dir/out1" 2>"$dir/err1" &
+pid1=$!
+exec 3>"$dir/in1"
+until [ -S "$sock" ]; do sleep 0.2; [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && break; done
+api PUT /boot-source "{\"kernel_image_path\": \"$F/vmlinuz\", \"initrd_path\": \"$F/initrd.cpio.gz\", \"boot_args\": \"console=ttyS0 quiet\"}"
+api PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 256}'
+api PUT /actions '{"action_type": "InstanceStart"}'
+ok=1
+waitfor "$dir/out1" 'mkvm-linux:' || ok=0
+if [ $ok = 1 ]; then
+    printf 'echo R1-date=$(date +%%s)\n' >&3
+    waitfor "$dir/out1" 'R1-date=1' || ok=0
+fi
+api PATCH /vm '{"state": "Paused"}'
+t0=$(cut -d' ' -f1 /proc/uptime)
+api PUT /snapshot/create "{\"snapshot_path\": \"$dir/l.snap\", \"mem_file_path\": \"$dir/l.mem\"}"
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "=== snapshot took uptime $t0 -> $t1; files: $(ls -ls "$dir/l.snap" "$dir/l.mem" | tr -s ' ' | tr '\n' ';')"
+kill -9 $pid1
+wait $pid1
+exec 3>&-
+# A deliberate gap (not a synchronisation): the restored guest's clock must move on by it.
+sleep 3
+t2=$(cut -d' ' -f1 /proc/uptime)
+timeout "$limit" ./mini-kvm --restore "$dir/l.snap" --restore-mem "$dir/l.mem" \
+    <"$dir/in2" >"$dir/out2" 2>"$dir/err2" &
+pid2=$!
+exec 4>"$dir/in2"
+echo "=== L1-date=$(date +%s)"
+printf 'echo R2-date=$(date +%%s)\n' >&4
+waitfor "$dir/out2" 'R2-date=1'
+t3=$(cut -d' ' -f1 /proc/uptime)
+echo "=== restore to the shell's answer: uptime $t2 -> $t3"
+printf 'echo R2-uname=$(uname -r)\npoweroff -f\n' >&4
+wait $pid2
+echo "=== restored rc=$?"
+exec 4>&-
+for i in 1 2; do
+    echo "=== out$i"; cat "$dir/out$i"; echo; echo "=== err$i"; cat "$dir/err$i"
+done
+rm -rf "$dir"
