@@ -50,7 +50,6 @@ static const struct seccomp_rule main_only[] = {
     ANY(close, "vm_destroy closes vCPU, VM and disk image descriptors"),
     ANY(unlink, "the GDB stub removes its Unix socket at exit"),
     ANY(getrusage, "--stats reports the maximum RSS"),
-    ANY(sysinfo, "qsort (the --stats table) asks glibc for the memory size"),
     ANY(mincore, "--stats counts the guest RAM pages touched"),
 };
 
