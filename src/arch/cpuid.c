@@ -110,6 +110,36 @@ static void cache_leaves(struct table *t, uint32_t fn, const struct cpuid_cfg *c
     }
 }
 
+/* AMD 0x80000005 ECX (L1 data) / EDX (L1 instruction): size KiB [31:24], ways
+ * [23:16], lines per tag [15:8], line size [7:0]. The lab's nested KVM lists
+ * the leaf empty, so memtest86+ shows "L1 Cache: N/A": fill an empty one from
+ * the cache's 0x8000001D subleaf, or else a typical 32 KiB, 8-way, 64-byte one. */
+static uint32_t l1_desc(struct table *t, unsigned type)
+{
+    for (int i = 0; i < t->n; i++) {
+        const struct kvm_cpuid_entry2 *e = &t->e[i];
+        if (e->function != 0x8000001D || (e->eax & 0x1F) != type || ((e->eax >> 5) & 7) != 1)
+            continue;
+        uint32_t line = (e->ebx & 0xFFF) + 1, parts = ((e->ebx >> 12) & 0x3FF) + 1;
+        uint32_t ways = (e->ebx >> 22) + 1, sets = e->ecx + 1;
+        uint32_t kib = (uint32_t)((uint64_t)line * parts * ways * sets / 1024);
+        if (kib && kib <= 255 && line <= 255)
+            return kib << 24 | (ways > 254 ? 0xFF : ways) << 16 | parts << 8 | line;
+    }
+    return 32u << 24 | 8u << 16 | 1u << 8 | 64;
+}
+
+static void amd_l1_cache(struct table *t)
+{
+    struct kvm_cpuid_entry2 *e = find(t, 0x80000005, 0);
+    if (!e)
+        return;
+    if (!(e->ecx >> 24))
+        e->ecx = l1_desc(t, 1);
+    if (!(e->edx >> 24))
+        e->edx = l1_desc(t, 2);
+}
+
 /* Extended topology (0xB, and 0x1F which Linux prefers when present): an
  * SMT level of one thread per core, a core level of ncpus cores, then the
  * invalid level that ends the list. EDX is the x2APIC id everywhere. */
@@ -225,6 +255,8 @@ int cpuid_transform(struct kvm_cpuid_entry2 *entries, int n, int max, const stru
         return -1;
     if (amd && amd_topology(&t, c))
         return -1;
+    if (amd)
+        amd_l1_cache(&t);
     if (brand(&t, c) || timing_leaf(&t, c))
         return -1;
     invariant_tsc(&t, c);

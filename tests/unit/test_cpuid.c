@@ -320,6 +320,43 @@ static void test_invariant_tsc(void **state)
     assert_int_equal(must(&t, 0x80000007, 0)->edx, 0);
 }
 
+/* AMD 0x80000005: kept when the host filled it; an empty one gets the L1
+ * caches of 0x8000001D (32 KiB, 8 ways, 64-byte lines in amd_table), or a
+ * typical 32 KiB 8-way one without that leaf. */
+static void test_amd_l1_cache_leaf(void **state)
+{
+    (void)state;
+    struct tbl t;
+    amd_table(&t);
+    struct cpuid_cfg c = cfg(1, 0);
+    transform(&t, &c);
+    assert_int_equal(must(&t, 0x80000005, 0)->ecx, 0x20080140);     /* the host's */
+    amd_table(&t);
+    for (int i = 0; i < t.n; i++)
+        if (t.e[i].function == 0x80000005)
+            t.e[i].ecx = t.e[i].edx = 0;
+    for (int i = 0; i < t.n; i++)           /* L1i: 64 KiB, 4 ways, 256 sets */
+        if (t.e[i].function == 0x8000001D && t.e[i].index == 1)
+            t.e[i] = (struct kvm_cpuid_entry2){ .function = 0x8000001D, .index = 1,
+                                                .eax = 0x122, .ebx = 0x00C0003F, .ecx = 0xFF };
+    transform(&t, &c);
+    assert_int_equal(must(&t, 0x80000005, 0)->ecx, 0x20080140);     /* 32K 8-way 64B */
+    assert_int_equal(must(&t, 0x80000005, 0)->edx, 0x40040140);     /* 64K 4-way 64B */
+    assert_int_equal(must(&t, 0x80000005, 0)->eax, 0xFF40FF40);     /* TLBs kept */
+    intel_table(&t);                                /* only AMD tables are touched */
+    transform(&t, &c);
+    assert_null(get(&t, 0x80000005, 0));
+    amd_table(&t);
+    for (int i = 0; i < t.n; i++) {
+        if (t.e[i].function == 0x80000005)
+            t.e[i].ecx = t.e[i].edx = 0;
+        if (t.e[i].function == 0x8000001D)
+            t.e[i].eax = 0;                         /* no cache described */
+    }
+    transform(&t, &c);
+    assert_int_equal(must(&t, 0x80000005, 0)->edx, 0x20080140);
+}
+
 /* Bad configurations and a table without room are refused, never overrun. */
 static void test_refusals(void **state)
 {
@@ -352,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_brand_helper),
         cmocka_unit_test(test_timing_leaf),
         cmocka_unit_test(test_invariant_tsc),
+        cmocka_unit_test(test_amd_l1_cache_leaf),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
