@@ -115,6 +115,9 @@ one() {
         grep -v "^	" $T/e | tail -15    # its stderr without time -v's tab-indented report
     fi
 }
+# what mini-kvm's host probe (two tiny VMs, run before every Linux boot) costs here
+t0=$(up); ./mini-kvm --check-host >/dev/null 2>&1; t1=$(up)
+echo "BENCH-PROBE $(awk -v a=$t1 -v b=$t0 'BEGIN{print a - b}')"
 cpulist=$cpus
 for cpus in $cpulist; do
     i=0
@@ -163,6 +166,9 @@ for c in cpus:
             v, base[0] / t, base[2] / r)
         e = ("%.2f s" % e) + (" (halt)" if v in halted else "")
         print("%-14s %4d %5d %14.2f s %16s %9.1f MiB%s" % (v, c, len(rows[(v, c)]), t, e, r, ratio))
+probe = re.search(r"^BENCH-PROBE (\S+)", log, re.M)
+if probe:
+    print("mini-kvm --check-host (its host probe alone) took %s s in L1" % probe[1])
 print("medians; times from the VMM's process start, measured in L1 (/proc/uptime, 10 ms "
       "resolution, read by an awk that blocks on the VMM's output)")
 if halted:
