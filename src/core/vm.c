@@ -6,6 +6,7 @@
 #include "util.h"
 #include "console.h"
 #include "vcpu.h"
+#include "iothread.h"
 #include "debug/gdbstub.h"
 
 #include <errno.h>
@@ -284,6 +285,8 @@ void *vm_own(struct vm *vm, void *p)
 
 void vm_release_devices(struct vm *vm)
 {
+    iothread_stop(vm->io);      /* no device callback may run while they go */
+    vm->io = NULL;
     for (int i = vm->nowned - 1; i >= 0; i--)   /* reverse order of creation */
         vm->owned[i].release(vm->owned[i].p);
     vm->nowned = 0;
