@@ -192,7 +192,9 @@ request:
     xor %r8d, %r8d
     jmp desc
 
-# make head %edi available (avail.ring[idx % 16]) and notify queue 0
+# make head %edi available (avail.ring[idx % 16]), notify queue 0 and wait
+# (bounded) until the device used a chain or marked itself broken: mini-kvm
+# serves the queue on its I/O thread (an ioeventfd), not during the write.
 submit:
     movzwl AVAIL + 2, %eax
     mov %eax, %ecx
@@ -200,6 +202,20 @@ submit:
     mov %di, AVAIL + 4(,%rcx,2)
     inc %eax
     mov %ax, AVAIL + 2
+    push %rdx
+    movzwl USED + 2, %edx
+    WR R_NOTIFY, $0
+    mov $200000, %ecx
+1:  movzwl USED + 2, %eax
+    cmp %edx, %eax
+    jne 2f
+    testl $0x40, R_STATUS(%r15)     # DEVICE_NEEDS_RESET
+    jnz 2f
+    pause
+    loop 1b
+2:  pop %rdx
+    ret
+
 notify:
     WR R_NOTIFY, $0
     ret
