@@ -202,6 +202,8 @@ submit:
     mov %di, AVAIL + 4(,%rcx,2)
     inc %eax
     mov %ax, AVAIL + 2
+# notify queue 0 and wait as above (also for rings made by hand)
+notify_wait:
     push %rdx
     movzwl USED + 2, %edx
     WR R_NOTIFY, $0
@@ -297,7 +299,7 @@ s_avail_ahead:
     mov $3, %esi
     call write_req_unsubmitted
     movw $1000, AVAIL + 2
-    jmp notify
+    jmp notify_wait
 
 s_next_range:
     call start16

@@ -1,6 +1,7 @@
 /* iothread.c - the VM's I/O thread: epoll over eventfds and TAPs, each fd
  * with its callback; stopped through an eventfd of its own. */
 #include "iothread.h"
+#include "sandbox.h"
 #include "util.h"
 #include "vm.h"
 
@@ -26,11 +27,14 @@ struct watch {
 struct iothread {
     const char *name;           /* the VM's, for messages */
     int epfd, stopfd;
+    int sealfd;                 /* iothread_seal: install the filter now */
+    struct sandbox *sandbox;
     pthread_t thread;
     atomic_bool stop;
     pthread_mutex_t lock;       /* the watch table (adds from other threads) */
     struct watch w[IOTHREAD_MAX_FDS];
     int n;
+    struct watch seal;          /* marks sealfd's events */
 };
 
 static void *io_main(void *p)
@@ -45,9 +49,14 @@ static void *io_main(void *p)
             errorf("%s: I/O thread: epoll_wait: %s; device I/O stops", io->name, strerror(errno));
             break;
         }
+        for (int i = 0; i < n; i++) {
+            uint64_t v;             /* vm_start: seal before any guest event */
+            if (ev[i].data.ptr == &io->seal && read(io->sealfd, &v, sizeof(v)) == sizeof(v))
+                sandbox_enter(io->sandbox, SANDBOX_IO);
+        }
         for (int i = 0; i < n && !atomic_load(&io->stop); i++) {
             struct watch *w = ev[i].data.ptr;
-            if (w)
+            if (w && w != &io->seal)
                 w->fn(w->arg);
         }
     }
@@ -60,6 +69,8 @@ static void io_free(struct iothread *io)
         close(io->epfd);
     if (io->stopfd >= 0)
         close(io->stopfd);
+    if (io->sealfd >= 0)
+        close(io->sealfd);
     pthread_mutex_destroy(&io->lock);
     free(io);
 }
@@ -73,9 +84,12 @@ static struct iothread *io_start(struct vm *vm)
     atomic_init(&io->stop, false);
     io->epfd = epoll_create1(EPOLL_CLOEXEC);
     io->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    io->sealfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-    if (io->epfd < 0 || io->stopfd < 0 ||
-        epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->stopfd, &ev) < 0) {
+    struct epoll_event sev = { .events = EPOLLIN, .data.ptr = &io->seal };
+    if (io->epfd < 0 || io->stopfd < 0 || io->sealfd < 0 ||
+        epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->stopfd, &ev) < 0 ||
+        epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->sealfd, &sev) < 0) {
         errorf("%s: cannot set up the I/O thread: %s", vm->name, strerror(errno));
         io_free(io);
         return NULL;
@@ -134,6 +148,16 @@ int iothread_watch(struct iothread *io, int fd, bool watch)
         errorf("%s: I/O thread: epoll_ctl MOD fd %d: %s", io->name, fd,
                w ? strerror(errno) : "not watched");
     return r;
+}
+
+void iothread_seal(struct iothread *io, struct sandbox *sb)
+{
+    if (!io || !sb)
+        return;
+    io->sandbox = sb;
+    uint64_t one = 1;
+    if (write(io->sealfd, &one, sizeof(one)) < 0)
+        errorf("%s: cannot seal the I/O thread: %s", io->name, strerror(errno));
 }
 
 void iothread_stop(struct iothread *io)

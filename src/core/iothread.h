@@ -23,6 +23,12 @@ struct iothread *iothread_get(struct vm *vm);
 int iothread_add(struct iothread *io, int fd, iothread_fn fn, void *arg);
 int iothread_watch(struct iothread *io, int fd, bool watch);
 
+/* vm_start, once vm->sandbox is known: the thread installs its seccomp
+ * filter (SANDBOX_IO, after the sandbox's gate opens) before it serves the
+ * running guest. Unit tests' fake VMs never seal. io or sb may be NULL. */
+struct sandbox;
+void iothread_seal(struct iothread *io, struct sandbox *sb);
+
 /* Stop and join the thread; close its own fds (not the watched ones). */
 void iothread_stop(struct iothread *io);
 

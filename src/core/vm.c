@@ -110,6 +110,7 @@ int vm_add_cpus(struct vm *vm, int ncpus)
 void vm_start(struct vm *vm)
 {
     vcpu_kick_install();        /* a failure is reported; stops still set immediate_exit */
+    iothread_seal(vm->io, vm->sandbox);
     for (int i = 0; i < vm->ncpus; i++) {
         int e = pthread_create(&vm->cpus[i]->thread, NULL, vcpu_thread, vm->cpus[i]);
         if (e) {
