@@ -56,7 +56,8 @@ PC_IMGS   := pc-test.img pc-test-paging.img
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: mini-kvm $(GUESTS) $(PC_IMGS) os bare-kvm $(BUILD)/test/mini-kvm-seccomp-hook
+all: mini-kvm $(GUESTS) $(PC_IMGS) os bare-kvm $(BUILD)/test/mini-kvm-seccomp-hook \
+     $(BUILD)/vsock-helper
 
 # The tutorial's first program (docs/tutorial.md): KVM and nothing else.
 bare-kvm: examples/bare-kvm.c
@@ -163,6 +164,12 @@ $(BOOT_GUESTS): %.img: guests/boot/%.S guests/boot/com1.inc
 	@mkdir -p $(BUILD)/guests
 	$(CC) -m32 $(GUEST_ABI) $(GUEST_AS) -c -Iguests/boot -o $(BUILD)/guests/$*.o $<
 	ld -m elf_i386 -Ttext 0x7C00 --oformat binary -o $@ $(BUILD)/guests/$*.o
+
+# The vsock tests' helper (busybox has no vsock tool): static, so the same
+# binary runs in L1 and, read from a virtio disk, in the Linux guest.
+$(BUILD)/vsock-helper: tests/helpers/vsock.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:

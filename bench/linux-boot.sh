@@ -4,7 +4,8 @@
 # `qemu-system-x86_64 -M microvm -enable-kvm` (and kvmtool when LKVM=path is given).
 #
 # Usage: bench/linux-boot.sh [RUNS]      (default 5 runs per VMM, interleaved)
-# Env:   CPUS=2 MEM=512 (guest vCPUs, MiB), LAB_CPUS=2 (L1 vCPUs), NO_QEMU=1 (skip QEMU),
+# Env:   CPUS="1 2" MEM=512 (guest vCPU counts, each measured; MiB), LAB_CPUS=1 (L1 vCPUs:
+#        more make TCG corrupt nested guests now and then, docs/testing.md), NO_QEMU=1,
 #        LKVM=/path/to/lkvm (add kvmtool), CMDLINE (default "console=ttyS0 quiet"),
 #        LOG=FILE (keep the lab's console log).
 # The same kernel, initramfs and command line (plus `mkvm.bench`, which makes the
@@ -13,7 +14,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 runs=${1:-5}
-cpus=${CPUS:-2}
+cpus=${CPUS:-1 2}
 mem=${MEM:-512}
 cmdline="${CMDLINE:-console=ttyS0 quiet} mkvm.bench"
 
@@ -47,12 +48,13 @@ if [ -n "${LKVM:-}" ]; then
 fi
 
 cat >"$dir/inner.sh" <<'EOF'
-# inner.sh (runs in L1, busybox sh): RUNS CPUS MEM CMDLINE VMM...
+# inner.sh (runs in L1, busybox sh): RUNS "CPUS..." MEM CMDLINE VMM...
 runs=$1 cpus=$2 mem=$3 cmdline=$4
 shift 4
 marker="mini-kvm-guest: /init reached"
 F=/lab/files
-export HOME=${HOME:-/tmp}    # kvmtool keeps its control sockets in $HOME/.lkvm
+export HOME=${HOME:-/tmp}
+T=$(mktemp -d)    # this script's files    # kvmtool keeps its control sockets in $HOME/.lkvm
 up() { cut -d' ' -f1 /proc/uptime; }
 # exe NAME: a bundle's binary, through its own ld.so unless it is static
 exe() {
@@ -75,50 +77,61 @@ argv() {
         "-i $F/initrd.cpio.gz -m $mem -c $cpus --console serial -p" ;;
     esac
 }
+T=$(mktemp -d) && export T    # this script's files
+# $T/stopvmm: kill -9 the children of the process in $T/pid (the VMM under `time -v`)
+cat >$T/stopvmm <<'STOP'
+p=$(cat $T/pid)
+for s in /proc/[0-9]*/stat; do
+    read -r c _ _ pp _ <"$s" 2>/dev/null && [ "$pp" = "$p" ] && kill -9 "$c"
+done
+STOP
+# The VMM's output goes through awk, which blocks on it (no polling loop taking L1's only
+# CPU) and notes the uptime when the marker arrives, when the guest kernel halts and
+# when the VMM exits. A VMM without a power-off device (kvmtool on x86: no ACPI) never
+# exits: the guest's poweroff ends in the kernel's halt, and then awk stops the VMM.
 one() {
-    rm -f /tmp/o /tmp/e
-    : >/tmp/o    # the poll below may run before the VMM's redirection creates it
+    rm -f $T/o $T/e $T/t $T/pid
     t0=$(up)
-    time -v $(argv $1) "$cmdline" </dev/null >/tmp/o 2>/tmp/e &
-    pid=$! n=0 t1= end=exit
-    while [ $n -lt 9000 ]; do
-        [ -z "$t1" ] && grep -q "$marker" /tmp/o && t1=$(up)
-        # a VMM without a power-off device (kvmtool on x86: no ACPI) never exits: the
-        # guest's poweroff ends in the kernel's halt; stop the VMM when that is printed
-        if [ -n "$t1" ] && grep -q "System halted" /tmp/o; then
-            end=halt t2=$(up)
-            for s in /proc/[0-9]*/stat; do
-                read -r p _ _ pp _ <"$s" 2>/dev/null && [ "$pp" = "$pid" ] && kill -9 "$p"
-            done
-            break
-        fi
-        kill -0 $pid 2>/dev/null || break
-        n=$((n + 1))
-        sleep 0.02
-    done
-    wait $pid
-    rc=$?
-    if [ $end = halt ]; then rc=0; else t2=$(up); fi
-    [ -z "$t1" ] && grep -q "$marker" /tmp/o && t1=$t2
-    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' /tmp/e | tail -1)
-    echo "BENCH $1 rc=$rc marker=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}')" \
+    { time -v $(argv $1) "$cmdline" </dev/null 2>$T/e &
+      echo $! >$T/pid; wait $!; echo "BENCH-VMM-EXIT $?"; } |
+    awk -v m="$marker" -v T="$T" '
+        function now(  u) { getline u < "/proc/uptime"; close("/proc/uptime"); split(u, f, " "); return f[1] }
+        /^BENCH-VMM-EXIT / { print "t2=" now() " rc=" $2 > (T "/t"); next }
+        { print > (T "/o") }
+        !t1 && index($0, m) { t1 = now(); print "t1=" t1 > (T "/t") }
+        t1 && !h && /System halted/ { h = 1; print "th=" now() > (T "/t"); fflush(T "/t")
+            system("sh " T "/stopvmm") }' 2>/dev/null
+    t1= th= t2= rc=
+    eval "$(cat $T/t)"
+    end=exit
+    [ -n "$th" ] && end=halt t2=$th rc=0
+    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' $T/e | tail -1)
+    echo "BENCH $1 cpus=$cpus rc=$rc marker=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}')" \
          "exit=$(awk -v a=$t2 -v b=$t0 'BEGIN{print a - b}') rss_kb=${rss:-0} end=$end"
+    # a kernel log the guest printed for bench/boot-profile.sh (mkvm.dmesg), one prefix per VMM
+    sed -n '/^=== mkvm.dmesg/,/^=== mkvm.dmesg end/p' $T/o | sed "s,^,$1/c$cpus| ,"
     if [ -z "$t1" ] || [ $rc != 0 ]; then
-        echo "--- $1 failed; its output:"; tail -15 /tmp/o
-        grep -v "^	" /tmp/e | tail -15    # its stderr without time -v's tab-indented report
+        echo "--- $1 failed; its output:"; tail -15 $T/o
+        grep -v "^	" $T/e | tail -15    # its stderr without time -v's tab-indented report
     fi
 }
-i=0
-while [ $i -lt $runs ]; do
-    for v in "$@"; do one $v; done
-    i=$((i + 1))
+# what mini-kvm's host probe (two tiny VMs, run before every Linux boot) costs here
+t0=$(up); ./mini-kvm --check-host >/dev/null 2>&1; t1=$(up)
+echo "BENCH-PROBE $(awk -v a=$t1 -v b=$t0 'BEGIN{print a - b}')"
+cpulist=$cpus
+for cpus in $cpulist; do
+    i=0
+    while [ $i -lt $runs ]; do
+        for v in "$@"; do one $v; done
+        i=$((i + 1))
+    done
 done
 EOF
 
-n=$(echo $vmms | wc -w)
+n=$(($(echo $vmms | wc -w) * $(echo $cpus | wc -w)))
 bound=$((90 + runs * n * 120))
 echo "linux-boot: $runs run(s) each of: $vmms; guest -c $cpus -m ${mem}M, cmdline \"$cmdline\"" >&2
-tools/lab -q --cpus "${LAB_CPUS:-2}" --timeout "$bound" --files "$dir" -- \
+tools/lab -q --cpus "${LAB_CPUS:-1}" --timeout "$bound" --files "$dir" -- \
     sh /lab/files/inner.sh "$runs" "$cpus" "$mem" "$cmdline" $vmms >"$dir/log" 2>&1
 rc=$?
 [ -n "${LOG:-}" ] && cp "$dir/log" "$LOG"
@@ -126,34 +139,48 @@ python3 - "$dir/log" $vmms <<'PY'
 import re, statistics, sys
 
 log, vmms = open(sys.argv[1], errors="replace").read(), sys.argv[2:]
-rows = {v: [] for v in vmms}
-halted = set()
-for m in re.finditer(r"^BENCH (\S+) rc=(\d+) marker=(\S+) exit=(\S+) rss_kb=(\d+) end=(\w+)", log, re.M):
-    if m[1] in rows and m[2] == "0" and float(m[3]) >= 0:
-        rows[m[1]].append((float(m[3]), float(m[4]), int(m[5]) / 1024))
-        if m[6] == "halt":
+rows, halted = {}, set()
+for m in re.finditer(r"^BENCH (\S+) cpus=(\d+) rc=(\d+) marker=(\S+) exit=(\S+) rss_kb=(\d+) "
+                     r"end=(\w+)", log, re.M):
+    if m[1] in vmms and m[3] == "0" and float(m[4]) >= 0:
+        rows.setdefault((m[1], int(m[2])), []).append((float(m[4]), float(m[5]), int(m[6]) / 1024))
+        if m[7] == "halt":
             halted.add(m[1])
 fails = [l for l in log.splitlines() if l.startswith("--- ") or l.startswith("lab: error")]
 for l in fails:
     print(l)
-if not rows.get("mini-kvm"):
+if not any(k[0] == "mini-kvm" for k in rows):
     sys.exit("linux-boot: no successful mini-kvm run; lab log:\n" + log[-3000:])
-med = {v: [statistics.median(c) for c in zip(*r)] for v, r in rows.items() if r}
-base = med["mini-kvm"]
-print("%-14s %5s %18s %16s %14s" % ("VMM", "runs", "to /init marker", "to exit", "max RSS"))
-for v in vmms:
-    if v not in med:
-        print("%-14s %5d %18s" % (v, 0, "(all runs failed)"))
-        continue
-    t, e, r = med[v]
-    ratio = "" if v == "mini-kvm" else "   (mini-kvm/%s: time %.2fx, RSS %.2fx)" % (
-        v, base[0] / t, base[2] / r)
-    e = ("%.2f s" % e) + (" (halt)" if v in halted else "")
-    print("%-14s %5d %16.2f s %16s %10.1f MiB%s" % (v, len(rows[v]), t, e, r, ratio))
+med = {k: [statistics.median(c) for c in zip(*r)] for k, r in rows.items()}
+cpus = sorted({k[1] for k in rows})
+print("%-14s %4s %5s %16s %16s %13s" % ("VMM", "-c", "runs", "to /init marker", "to exit",
+                                         "max RSS"))
+for c in cpus:
+    base = med.get(("mini-kvm", c))
+    for v in vmms:
+        if (v, c) not in med:
+            print("%-14s %4d %5d %16s" % (v, c, 0, "(all runs failed)"))
+            continue
+        t, e, r = med[(v, c)]
+        ratio = "" if v == "mini-kvm" or not base else "  mini-kvm/%s: time %.2fx, RSS %.2fx" % (
+            v, base[0] / t, base[2] / r)
+        e = ("%.2f s" % e) + (" (halt)" if v in halted else "")
+        print("%-14s %4d %5d %14.2f s %16s %9.1f MiB%s" % (v, c, len(rows[(v, c)]), t, e, r, ratio))
+probe = re.search(r"^BENCH-PROBE (\S+)", log, re.M)
+if probe:
+    print("mini-kvm --check-host (its host probe alone) took %s s in L1" % probe[1])
 print("medians; times from the VMM's process start, measured in L1 (/proc/uptime, 10 ms "
-      "resolution, 20 ms polling)")
+      "resolution, read by an awk that blocks on the VMM's output)")
 if halted:
     print("(halt): the VMM did not exit at the guest's poweroff (no power-off device); the "
           "time is to the guest kernel's \"System halted\", then the VMM was killed")
+# the plot for docs/benchmarks.md: median time to the marker, one bar per VMM and -c
+top = max(m[0] for m in med.values())
+print("\nto /init marker (median, s)")
+for c in cpus:
+    for v in vmms:
+        if (v, c) in med:
+            t = med[(v, c)][0]
+            print("  %-13s -c %d %s %.2f" % (v, c, "#" * max(1, round(50 * t / top)), t))
 PY
 exit $rc

@@ -4,7 +4,9 @@
 #include "core/mem.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +37,17 @@ const char cli_usage[] =
 "  -c, --cpus N          number of vCPUs, 1-64 (default 1)\n"
 "      --disk FILE       raw disk image as a virtio-blk device (repeatable;\n"
 "                        at most " STR(VIRTIO_MMIO_MAX) " virtio devices in all)\n"
+"      --net tap=NAME[,mac=MAC]  virtio-net NIC on the existing TAP interface\n"
+"                        NAME (ip tuntap add NAME mode tap user $USER; see\n"
+"                        docs/devices.md); repeatable. The default MAC is\n"
+"                        02:4d:4b plus 3 bytes hashed from NAME (stable);\n"
+"                        vhost-net when /dev/vhost-net exists (,vhost=off:\n"
+"                        the userspace datapath; --stats says which)\n"
+"      --vsock CID       virtio-vsock device with guest CID (3 and up) through\n"
+"                        the host's vhost-vsock: host programs connect to\n"
+"                        (CID, port); needs /dev/vhost-vsock\n"
+"      --no-rng          no virtio-rng device (Linux kernels get one by default:\n"
+"                        /dev/hwrng, filled from the host's getrandom)\n"
 "\n"
 "Disks like a PC (legacy IDE, see docs/legacy-pc.md):\n"
 "      --ide FILE[,ro]   raw disk image on the primary IDE channel: the first\n"
@@ -92,7 +105,8 @@ const char cli_usage[] =
 
 enum { OPT_MODE = 256, OPT_DISK, OPT_TRACE, OPT_STATS, OPT_CHECK_HOST, OPT_TIMEOUT,
        OPT_IDE, OPT_CGA_DUMP, OPT_GDB, OPT_GDB_WAIT, OPT_API, OPT_CONFIG_FILE, OPT_RESTORE,
-       OPT_RESTORE_MEM, OPT_TRACE_FILE, OPT_TOP, OPT_NO_SECCOMP, OPT_USER };
+       OPT_RESTORE_MEM, OPT_TRACE_FILE, OPT_TOP, OPT_NO_SECCOMP, OPT_USER, OPT_NO_RNG,
+       OPT_NET, OPT_VSOCK };
 
 static const struct option longopts[] = {
     { "mode", required_argument, NULL, OPT_MODE },
@@ -105,6 +119,9 @@ static const struct option longopts[] = {
     { "disk", required_argument, NULL, OPT_DISK },
     { "ide", required_argument, NULL, OPT_IDE },
     { "cga-dump", no_argument, NULL, OPT_CGA_DUMP },
+    { "no-rng", no_argument, NULL, OPT_NO_RNG },
+    { "net", required_argument, NULL, OPT_NET },
+    { "vsock", required_argument, NULL, OPT_VSOCK },
     { "trace", no_argument, NULL, OPT_TRACE },
     { "trace-file", required_argument, NULL, OPT_TRACE_FILE },
     { "top", no_argument, NULL, OPT_TOP },
@@ -147,6 +164,55 @@ static int parse_ide(const char *arg, struct options *o, char *err, size_t errle
     return 0;
 }
 
+/* "02:4d:4b:00:00:01" -> 6 bytes; unicast only (bit 0 of byte 0 clear). */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++) {
+        char *end;
+        if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+            return -1;
+        unsigned long v = strtoul(s, &end, 16);
+        if (end != s + 2 || (i < 5 ? *end != ':' : *end != '\0'))
+            return -1;
+        mac[i] = (uint8_t)v;
+        s = end + 1;
+    }
+    return mac[0] & 1 ? -1 : 0;
+}
+
+/* --net tap=NAME[,mac=MAC]: keys in any order, each once. */
+static int parse_net(const char *arg, struct options *o, char *err, size_t errlen)
+{
+    if (o->ndisks + o->nnets + !!o->vsock_cid == VIRTIO_MMIO_MAX)
+        FAIL("--net '%s': too many virtio devices (at most %d in all)", arg, VIRTIO_MMIO_MAX);
+    struct cli_net *n = &o->nets[o->nnets];
+    memset(n, 0, sizeof(*n));
+    char buf[256];
+    if (strlen(arg) >= sizeof(buf))
+        FAIL("--net: argument longer than %zu bytes", sizeof(buf) - 1);
+    snprintf(buf, sizeof(buf), "%s", arg);
+    for (char *save, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        if (!strncmp(kv, "tap=", 4) && !n->tap[0]) {
+            if (!kv[4] || strlen(kv + 4) >= sizeof(n->tap))
+                FAIL("--net '%s': TAP name must be 1 to %zu bytes", arg, sizeof(n->tap) - 1);
+            snprintf(n->tap, sizeof(n->tap), "%s", kv + 4);
+        } else if (!strncmp(kv, "mac=", 4) && !n->has_mac) {
+            if (parse_mac(kv + 4, n->mac))
+                FAIL("--net '%s': bad MAC address '%s' (expected a unicast address like "
+                     "02:00:00:00:00:01)", arg, kv + 4);
+            n->has_mac = true;
+        } else if (!strcmp(kv, "vhost=off") || !strcmp(kv, "vhost=on")) {
+            n->no_vhost = !strcmp(kv, "vhost=off");
+        } else {
+            FAIL("--net '%s': expected tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,vhost=on|off]", arg);
+        }
+    }
+    if (!n->tap[0])
+        FAIL("--net '%s': expected tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,vhost=on|off]", arg);
+    o->nnets++;
+    return 0;
+}
+
 static int parse_one(int c, const char *arg, const char *opt, struct options *o,
                      char *err, size_t errlen)
 {
@@ -177,7 +243,7 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
             FAIL("%s '%s': guest RAM must be a multiple of 4K from 64K to 64G", opt, arg);
         break;
     case OPT_DISK:
-        if (o->ndisks == CLI_MAX_DISKS)
+        if (o->ndisks + o->nnets + !!o->vsock_cid == VIRTIO_MMIO_MAX)
             FAIL("--disk '%s': too many virtio devices (at most %d in all)", arg,
                  VIRTIO_MMIO_MAX);
         o->disks[o->ndisks++] = arg;
@@ -187,6 +253,19 @@ static int parse_one(int c, const char *arg, const char *opt, struct options *o,
             return -1;
         break;
     case OPT_CGA_DUMP: o->cga_dump = true; break;
+    case OPT_NO_RNG: o->no_rng = true; break;
+    case OPT_NET:
+        if (parse_net(arg, o, err, errlen))
+            return -1;
+        break;
+    case OPT_VSOCK:
+        if (parse_uint(arg, 3, 0xFFFFFFFEul, &n))
+            FAIL("--vsock '%s': expected a guest CID from 3 to 4294967294", arg);
+        if (!o->vsock_cid && o->ndisks + o->nnets == VIRTIO_MMIO_MAX)
+            FAIL("--vsock '%s': too many virtio devices (at most %d in all)", arg,
+                 VIRTIO_MMIO_MAX);
+        o->vsock_cid = n;
+        break;
     case OPT_TRACE: o->trace = true; break;
     case OPT_TRACE_FILE:
         if (!arg[0])
@@ -310,6 +389,10 @@ int cli_parse(int argc, char **argv, struct options *o, char *err, size_t errlen
         FAIL("-i and -p need a kernel (-k KERNEL)");
     if (o->nguests && o->ndisks)
         FAIL("--disk needs a kernel (-k KERNEL) or a disk boot (--ide)");
+    if (o->nguests && o->nnets)
+        FAIL("--net needs a kernel (-k KERNEL) or a disk boot (--ide)");
+    if (o->nguests && o->vsock_cid)
+        FAIL("--vsock needs a kernel (-k KERNEL)");
     if (o->nguests && o->cpus != 1)
         FAIL("-c %u: flat binaries run on one vCPU each", o->cpus);
     if (o->gdb_wait && !o->gdb)

@@ -30,6 +30,15 @@ struct cli_ide {
     bool ro;
 };
 
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] */
+#define CLI_IFNAME_MAX 16       /* IFNAMSIZ, with the NUL */
+struct cli_net {
+    char tap[CLI_IFNAME_MAX];
+    uint8_t mac[6];
+    bool has_mac;               /* else virtio_net_default_mac() */
+    bool no_vhost;              /* vhost=off: the userspace datapath */
+};
+
 struct options {
     enum guest_mode mode;
     uint64_t mem;               /* bytes; 0 = default for the guest kind */
@@ -42,6 +51,9 @@ struct options {
     const char *cmdline;        /* -p */
     const char *disks[CLI_MAX_DISKS];
     int ndisks;
+    struct cli_net nets[VIRTIO_MMIO_MAX];   /* --net, in order */
+    int nnets;
+    uint64_t vsock_cid;         /* --vsock CID; 0 = none */
     struct cli_ide ide[CLI_MAX_IDE];    /* --ide; with no -k and no flat guest: disk boot */
     int nide;
     const char *guests[CLI_MAX_GUESTS]; /* flat binaries */
@@ -49,6 +61,7 @@ struct options {
     bool trace, stats, check_host, help, version;
     const char *trace_file;     /* --trace-file: machine-readable trace (docs/tracing.md) */
     bool top;                   /* --top: live exits per second (docs/tracing.md) */
+    bool no_rng;                /* --no-rng: no virtio-rng for a Linux kernel */
     bool cga_dump;              /* --cga-dump: print the CGA text screen at exit */
     const char *gdb;            /* --gdb PORT|PATH: debugger stub (docs/debugging.md) */
     bool gdb_wait;              /* --gdb-wait: stopped before the first instruction */

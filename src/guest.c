@@ -10,6 +10,7 @@
 #include "devices/debugcon.h"
 #include "devices/hypercall.h"
 #include "devices/serial.h"
+#include "devices/virtio_rng.h"
 #include "loaders/bzimage.h"
 #include "loaders/multiboot.h"
 #include "platform.h"
@@ -151,8 +152,9 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
         return -1;
     }
     struct platform p;
+    /* virtio-rng after the disks: /dev/hwrng seeds the kernel's pool early */
     if (x86_build_long_mode_tables(vm) || platform_create(vm, opt, &p) ||
-        acpi_setup(vm, vm->ncpus))
+        (!opt->no_rng && virtio_rng_create(vm)) || acpi_setup(vm, vm->ncpus))
         return -1;
     g->vga = p.vga;
     return 0;

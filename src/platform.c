@@ -13,12 +13,15 @@
 #include "devices/debugcon.h"
 #include "devices/i8042.h"
 #include "devices/ide.h"
+#include "devices/pci.h"
 #include "devices/pm.h"
 #include "devices/port92.h"
 #include "devices/rtc.h"
 #include "devices/serial.h"
 #include "devices/vga.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_net.h"
+#include "devices/virtio_vsock.h"
 
 #include <string.h>
 
@@ -51,7 +54,7 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
     if (create_cpus(vm, opt->cpus))
         return -1;
     if (!serial_create(vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ) || rtc_create(vm) ||
-        i8042_create(vm) || pm_create(vm) || port92_create(vm) ||
+        i8042_create(vm) || pm_create(vm) || pci_create(vm) || port92_create(vm) ||
         !(p->vga = vga_create(vm)) ||
         bus_register(&vm->pio, POST_PORT, 1, sink, NULL, "post")) {
         errorf("%s: cannot create the platform devices", vm->name);
@@ -72,9 +75,20 @@ int platform_create(struct vm *vm, const struct options *opt, struct platform *p
             return -1;
     }
     /* virtio devices take slots of vm->virtio in this order: disks first,
-     * so their places do not depend on the other options. */
+     * so their places do not depend on the other options; then the NICs. */
     for (int i = 0; i < opt->ndisks; i++)
         if (virtio_blk_create(vm, opt->disks[i]))
             return -1;
+    for (int i = 0; i < opt->nnets; i++) {
+        const struct cli_net *n = &opt->nets[i];
+        uint8_t mac[6];
+        memcpy(mac, n->mac, 6);
+        if (!n->has_mac)
+            virtio_net_default_mac(n->tap, mac);
+        if (virtio_net_create(vm, n->tap, mac, !n->no_vhost))
+            return -1;
+    }
+    if (opt->vsock_cid && virtio_vsock_create(vm, opt->vsock_cid))
+        return -1;
     return 0;
 }

@@ -192,7 +192,9 @@ request:
     xor %r8d, %r8d
     jmp desc
 
-# make head %edi available (avail.ring[idx % 16]) and notify queue 0
+# make head %edi available (avail.ring[idx % 16]), notify queue 0 and wait
+# (bounded) until the device used a chain or marked itself broken: mini-kvm
+# serves the queue on its I/O thread (an ioeventfd), not during the write.
 submit:
     movzwl AVAIL + 2, %eax
     mov %eax, %ecx
@@ -200,6 +202,22 @@ submit:
     mov %di, AVAIL + 4(,%rcx,2)
     inc %eax
     mov %ax, AVAIL + 2
+# notify queue 0 and wait as above (also for rings made by hand)
+notify_wait:
+    push %rdx
+    movzwl USED + 2, %edx
+    WR R_NOTIFY, $0
+    mov $200000, %ecx
+1:  movzwl USED + 2, %eax
+    cmp %edx, %eax
+    jne 2f
+    testl $0x40, R_STATUS(%r15)     # DEVICE_NEEDS_RESET
+    jnz 2f
+    pause
+    loop 1b
+2:  pop %rdx
+    ret
+
 notify:
     WR R_NOTIFY, $0
     ret
@@ -281,7 +299,7 @@ s_avail_ahead:
     mov $3, %esi
     call write_req_unsubmitted
     movw $1000, AVAIL + 2
-    jmp notify
+    jmp notify_wait
 
 s_next_range:
     call start16

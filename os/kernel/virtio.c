@@ -96,9 +96,10 @@ int disk_init(const uint64_t *bases, int n)
 }
 
 /* Queue the chain starting at descriptor 0 and wait for it. We poll for
- * completion with interrupts off: mini-kvm completes a request during the
- * notify exit, and polling keeps each file-system operation atomic with
- * respect to other processes without any locks. */
+ * completion with interrupts off: mini-kvm completes a request on its I/O
+ * thread within microseconds of the notify (an ioeventfd: no exit), and
+ * polling keeps each file-system operation atomic with respect to other
+ * processes without any locks. */
 static int submit(void)
 {
     vq.avail.ring[vq.avail.idx % QSIZE] = 0;

@@ -147,6 +147,18 @@ static void aml_s5(struct aml *a)
     aml_close(a, pkg);
 }
 
+/* Name(_CRS, Buffer(n) { resource descriptors }): a ResourceTemplate. */
+static void aml_crs(struct aml *a, const uint8_t *r, size_t n)
+{
+    aml_byte(a, AML_NAME);
+    aml_name(a, "_CRS");
+    aml_byte(a, AML_BUFFER);
+    size_t buf = aml_open(a);
+    aml_int(a, n);
+    aml_bytes(a, r, n);
+    aml_close(a, buf);
+}
+
 /* ResourceTemplate { Memory32Fixed(ReadWrite, base, size)
  *                    Interrupt(ResourceConsumer, Level, ActiveHigh, Exclusive) {gsi} } */
 static void aml_virtio_crs(struct aml *a, const struct virtio_slot *d)
@@ -164,13 +176,7 @@ static void aml_virtio_crs(struct aml *a, const struct virtio_slot *d)
     put32(r + 17, d->gsi);
     r[21] = 0x79;                   /* End Tag */
     r[22] = 0;                      /* checksum 0: "treat as correct" */
-    aml_byte(a, AML_NAME);
-    aml_name(a, "_CRS");
-    aml_byte(a, AML_BUFFER);
-    size_t buf = aml_open(a);
-    aml_int(a, sizeof(r));
-    aml_bytes(a, r, sizeof(r));
-    aml_close(a, buf);
+    aml_crs(a, r, sizeof(r));
 }
 
 /* Device(VRnn) { Name(_HID, "LNRO0005") Name(_UID, n) Name(_CRS, ...) } */
@@ -191,6 +197,58 @@ static void aml_virtio(struct aml *a, int i, const struct virtio_slot *d)
     aml_virtio_crs(a, d);
     aml_close(a, dev);
 }
+
+/* EisaId("PNP0501"): three letters in 5 bits each, then 4 hex digits, stored
+ * big-endian in an AML DWord (ACPI 19.6.35). */
+static uint32_t eisa_id(const char *id)
+{
+    uint32_t v = (uint32_t)(id[0] - 0x40) << 26 | (uint32_t)(id[1] - 0x40) << 21 |
+                 (uint32_t)(id[2] - 0x40) << 16;
+    for (int i = 3; i < 7; i++) {
+        char c = id[i];
+        v |= (uint32_t)(c <= '9' ? c - '0' : c - 'A' + 10) << (4 * (6 - i));
+    }
+    return (v >> 24) | ((v >> 8) & 0xFF00) | ((v << 8) & 0xFF0000) | (v << 24);
+}
+
+/* Device(name) { Name(_HID, EisaId(hid)) Name(_UID, uid)
+ *   Name(_CRS, ResourceTemplate() { IO(Decode16, port, port, 1, n) IRQNoFlags() {irq} }) }
+ * A legacy ISA device as a PC's DSDT names it, so Linux's PnP layer claims
+ * its ports and IRQ (pnp: found N devices) instead of guessing them. */
+static void aml_legacy(struct aml *a, const struct acpi_legacy *d)
+{
+    uint8_t r[13] = { 0x47, 0x01 };     /* I/O port descriptor, 16-bit decode */
+    put16(r + 2, d->port);
+    put16(r + 4, d->port);
+    r[6] = 1;                           /* alignment */
+    r[7] = d->nports;
+    r[8] = 0x22;                        /* IRQ descriptor without flags: edge, high */
+    put16(r + 9, (uint16_t)(1u << d->irq));
+    r[11] = 0x79;                       /* End Tag, checksum 0 */
+    r[12] = 0;
+    aml_byte(a, AML_EXT);
+    aml_byte(a, AML_DEVICE);
+    size_t dev = aml_open(a);
+    aml_name(a, d->name);
+    aml_byte(a, AML_NAME);
+    aml_name(a, "_HID");
+    aml_byte(a, AML_DWORD);
+    uint8_t id[4];
+    put32(id, eisa_id(d->hid));
+    aml_bytes(a, id, 4);
+    aml_byte(a, AML_NAME);
+    aml_name(a, "_UID");
+    aml_int(a, d->uid);
+    aml_crs(a, r, sizeof(r));
+    aml_close(a, dev);
+}
+
+/* COM1 and the CMOS RTC. The i8042 is not named: ours has no keyboard, and a
+ * PNP0303 device makes Linux probe for one (docs/linux-boot.md). */
+const struct acpi_legacy acpi_legacy_devices[ACPI_NLEGACY] = {
+    { "COM1", "PNP0501", 1, SERIAL_COM1_BASE, 8, SERIAL_COM1_IRQ },   /* 8 registers */
+    { "RTC_", "PNP0B00", 0, RTC_PORT, 2, RTC_IRQ },          /* index, data */
+};
 
 /* ---- tables ------------------------------------------------------------- */
 
@@ -241,14 +299,14 @@ static uint32_t build_dsdt(struct area *ar, const struct virtio_table *vt)
     uint8_t buf[DSDT_MAX];
     struct aml a = { buf, HDR_LEN, sizeof(buf), false };
     aml_s5(&a);
-    if (vt->n > 0) {
-        aml_byte(&a, AML_SCOPE);
-        size_t scope = aml_open(&a);
-        aml_name(&a, "\\_SB_");
-        for (int i = 0; i < vt->n && i < VIRTIO_MMIO_MAX; i++)
-            aml_virtio(&a, i, &vt->slot[i]);
-        aml_close(&a, scope);
-    }
+    aml_byte(&a, AML_SCOPE);
+    size_t scope = aml_open(&a);
+    aml_name(&a, "\\_SB_");
+    for (int i = 0; i < ACPI_NLEGACY; i++)
+        aml_legacy(&a, &acpi_legacy_devices[i]);
+    for (int i = 0; i < vt->n && i < VIRTIO_MMIO_MAX; i++)
+        aml_virtio(&a, i, &vt->slot[i]);
+    aml_close(&a, scope);
     if (a.overflow)
         return 0;
     uint32_t gpa = area_alloc(ar, (uint32_t)a.n, 16);

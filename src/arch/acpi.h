@@ -15,6 +15,18 @@ struct vm;
  * boot_params.acpi_rsdp_addr). */
 #define ACPI_RSDP_ADDR  ACPI_AREA_START
 
+/* A legacy ISA device in the DSDT: one I/O range and one edge IRQ. */
+struct acpi_legacy {
+    const char *name;       /* 4-character ACPI name */
+    const char *hid;        /* EISA id, e.g. "PNP0501" */
+    unsigned uid;
+    uint16_t port;
+    uint8_t nports, irq;
+};
+
+#define ACPI_NLEGACY 2
+extern const struct acpi_legacy acpi_legacy_devices[ACPI_NLEGACY];  /* COM1, RTC */
+
 /* Write every table into guest RAM at ACPI_AREA_START. ncpus LAPIC entries
  * (APIC id = vCPU index); the DSDT has one device per entry of the VM's
  * virtio table (vm->virtio): _HID "LNRO0005" with Memory32Fixed (base, size)

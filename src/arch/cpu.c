@@ -1,12 +1,13 @@
 /* cpu.c - per-vCPU CPUID, MSRs and LAPIC wiring for kernel guests. CPUID is
- * what the host KVM supports, nothing forced on; we add only APIC ids and
- * the hypervisor bit. */
+ * what the host KVM supports, reshaped by cpuid_transform() (cpuid.c). */
 #include "x86.h"
+#include "cpuid.h"
 #include "core/kvm.h"
 #include "core/util.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,30 +15,45 @@
 
 #define CPUID_MAX_ENTRIES 256
 
+/* What the host tells us about itself: its brand string and invariant TSC. */
+static void host_cpu(struct cpuid_cfg *cfg)
+{
+    unsigned a, b, c, d, r[12] = { 0 };
+    char s[CPUID_BRAND_LEN + 1] = "";
+    if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000004) {
+        for (unsigned i = 0; i < 3; i++)
+            __get_cpuid(0x80000002 + i, &r[4 * i], &r[4 * i + 1], &r[4 * i + 2], &r[4 * i + 3]);
+        memcpy(s, r, CPUID_BRAND_LEN);
+    }
+    cpuid_brand(cfg->brand, s);
+    cfg->invariant_tsc = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+}
+
 int x86_setup_cpuid(struct vcpu *c)
 {
+    struct cpuid_cfg cfg = { .ncpus = (unsigned)c->vm->ncpus, .id = (unsigned)c->id };
+    host_cpu(&cfg);
+    cfg.tsc_deadline = kvm_host_cap(c->vm->kvm, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    int khz = ioctl(c->fd, KVM_GET_TSC_KHZ, 0);     /* < 0: no timing leaf, not fatal */
+    cfg.tsc_khz = khz > 0 ? (uint32_t)khz : 0;
+
     size_t sz = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
     struct kvm_cpuid2 *cpuid = xcalloc(1, sz);
-    cpuid->nent = CPUID_MAX_ENTRIES;
+    /* leave room for the entries cpuid_transform() adds */
+    cpuid->nent = CPUID_MAX_ENTRIES - 16;
     if (ioctl(c->vm->kvm->fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
         errorf("%s: KVM_GET_SUPPORTED_CPUID: %s", c->vm->name, strerror(errno));
         free(cpuid);
         return -1;
     }
-    for (uint32_t i = 0; i < cpuid->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
-        switch (e->function) {
-        case 1:     /* initial APIC id in EBX[31:24]; ECX[31]: "running under
-                     * a hypervisor", which makes Linux look for kvm-clock */
-            e->ebx = (e->ebx & 0x00FFFFFF) | ((uint32_t)c->id << 24);
-            e->ecx |= 1u << 31;
-            break;
-        case 0xB:   /* x2APIC id of this logical CPU */
-        case 0x1F:
-            e->edx = (uint32_t)c->id;
-            break;
-        }
+    int n = cpuid_transform(cpuid->entries, (int)cpuid->nent, CPUID_MAX_ENTRIES, &cfg);
+    if (n < 0) {
+        errorf("%s: CPUID: cannot describe %u vCPUs in %d entries", c->vm->name, cfg.ncpus,
+               CPUID_MAX_ENTRIES);
+        free(cpuid);
+        return -1;
     }
+    cpuid->nent = (uint32_t)n;
     int r = ioctl(c->fd, KVM_SET_CPUID2, cpuid);
     if (r < 0)
         errorf("%s: KVM_SET_CPUID2: %s", c->vm->name, strerror(errno));

@@ -1,5 +1,5 @@
-/* hostcheck.c - probe guests that tell what this host's KVM really runs.
- * Module names are only reported; the decision comes from the probes. */
+/* hostcheck.c - probe guests that tell what this host's KVM really runs;
+ * a hardware KVM (kvm_intel, kvm_amd) runs everything and is not probed. */
 #include "hostcheck.h"
 #include "x86.h"
 #include "core/kvm.h"
@@ -62,24 +62,49 @@ static bool probe_long_mode(struct kvm_host *h)
     return ok;
 }
 
-const struct host_caps *hostcheck_caps(struct kvm_host *h)
+static void probe(struct kvm_host *h, struct host_caps *caps)
 {
-    pthread_mutex_lock(&h->caps_lock);
+    caps->long_mode = probe_long_mode(h);
+    caps->paging32 = probe_paging32(h);
+}
+
+/* Hardware-assisted KVM (VMX or SVM, nested ones too) runs every mode: the
+ * probes are for software KVMs such as kvm_pvm. Skipping them saves two VM
+ * creations before every Linux or disk boot, which a nested KVM makes slow
+ * (docs/benchmarks.md). --check-host still probes. */
+static bool hardware_kvm(const char *module)
+{
+    return strcmp(module, "kvm_intel") == 0 || strcmp(module, "kvm_amd") == 0;
+}
+
+static const struct host_caps *caps_locked(struct kvm_host *h, bool force_probe)
+{
     struct host_caps *caps = &h->caps;
-    if (!caps->probed) {
+    if (!caps->probed || force_probe) {
         snprintf(caps->module, sizeof(caps->module), "%s", h->module);
-        caps->long_mode = probe_long_mode(h);
-        caps->paging32 = probe_paging32(h);
+        if (!force_probe && hardware_kvm(caps->module))
+            caps->long_mode = caps->paging32 = true;
+        else
+            probe(h, caps);
         caps->run_linux = caps->long_mode && caps->paging32 && h->irqchip;
         caps->probed = true;
     }
+    return caps;
+}
+
+const struct host_caps *hostcheck_caps(struct kvm_host *h)
+{
+    pthread_mutex_lock(&h->caps_lock);
+    const struct host_caps *caps = caps_locked(h, false);
     pthread_mutex_unlock(&h->caps_lock);
     return caps;
 }
 
 int hostcheck_report(struct kvm_host *h)
 {
-    const struct host_caps c = *hostcheck_caps(h);
+    pthread_mutex_lock(&h->caps_lock);
+    const struct host_caps c = *caps_locked(h, true);
+    pthread_mutex_unlock(&h->caps_lock);
     printf("mini-kvm host check\n"
            "  /dev/kvm           ok (API %d, module %s)\n"
            "  max vCPUs          %d\n"

@@ -9,11 +9,13 @@ struct kvm_host;
 struct vcpu;
 
 /* What the host runs (struct host_caps, core/kvm.h): the first call runs
- * the probe guests (about 1 ms), later ones return the answer kept in h.
+ * the probe guests (about 1 ms; none on kvm_intel/kvm_amd, which run every
+ * mode), later ones return the answer kept in h.
  * Guests that may need it call it before their vCPU threads start. */
 const struct host_caps *hostcheck_caps(struct kvm_host *h);
 
-/* --check-host: print the report on stdout. Returns the exit status. */
+/* --check-host: run the probes (whatever the module) and print the report
+ * on stdout. Returns the exit status. */
 int hostcheck_report(struct kvm_host *h);
 
 /* The lab hint appended to refusals. */

@@ -145,10 +145,13 @@
 #define PM1A_EVT_BLK      0x600     /* PM1_STS (2 bytes), PM1_EN (2 bytes) */
 #define PM1A_CNT_BLK      0x604     /* PM1_CNT (2 bytes) */
 #define PM_TMR_BLK        0x608     /* PM_TMR (4 bytes, 32-bit counter) */
+#define PCI_CONFIG_ADDR   0xCF8     /* PCI mechanism #1 address latch, dword (pci.c) */
 #define PM_RESET_PORT     0xCF9     /* FADT RESET_REG, as on PCs (Linux's reboot=pci) */
+#define PCI_CONFIG_DATA   0xCFC     /* ... and its data window, 4 bytes */
 
 /* ===== Interrupt lines (ISA IRQ = IOAPIC pin, except IRQ 0 on pin 2) ==== */
 #define SERIAL_COM1_IRQ   4
+#define RTC_IRQ           8         /* named in the DSDT; rtc.c raises none */
 #define ACPI_SCI_IRQ      9         /* level, active high (MADT override) */
 #define IDE_IRQ           14
 /* virtio: GSI VIRTIO_MMIO_GSI + i, above. */

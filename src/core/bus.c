@@ -15,16 +15,31 @@ static bool overlaps(const struct bus_range *r, uint64_t base, uint64_t len)
     return base < r->base + r->len && r->base < base + len;
 }
 
-int bus_register(struct bus *b, uint64_t base, uint64_t len, io_fn fn,
-                 void *dev, const char *name)
+static int add(struct bus *b, uint64_t base, uint64_t len, io_fn fn, void *dev,
+               const char *name, bool around)
 {
     if (len == 0 || base + len < base || !fn || b->nr == BUS_MAX_RANGES)
         return -1;
-    for (int i = 0; i < b->nr; i++)
-        if (overlaps(&b->r[i], base, len))
+    for (int i = 0; i < b->nr; i++) {
+        const struct bus_range *r = &b->r[i];
+        bool inside = r->base >= base && r->base + r->len <= base + len;
+        if (overlaps(r, base, len) && !(around && inside))
             return -1;
+    }
     b->r[b->nr++] = (struct bus_range){ base, len, fn, dev, name };
     return 0;
+}
+
+int bus_register(struct bus *b, uint64_t base, uint64_t len, io_fn fn,
+                 void *dev, const char *name)
+{
+    return add(b, base, len, fn, dev, name, false);
+}
+
+int bus_register_around(struct bus *b, uint64_t base, uint64_t len, io_fn fn,
+                        void *dev, const char *name)
+{
+    return add(b, base, len, fn, dev, name, true);
 }
 
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr, unsigned len)

@@ -51,6 +51,13 @@ void bus_init(struct bus *b, const char *kind);
 int bus_register(struct bus *b, uint64_t base, uint64_t len, io_fn fn,
                  void *dev, const char *name);
 
+/* Like bus_register, but [base, base+len) may wholly contain ranges already
+ * registered: an access that fits one of those still goes to it (bus_find
+ * scans in registration order). For 0xCF8-0xCFF around the reset register
+ * at 0xCF9: a byte there resets, a dword at 0xCF8 is a PCI address. */
+int bus_register_around(struct bus *b, uint64_t base, uint64_t len, io_fn fn,
+                        void *dev, const char *name);
+
 /* The range holding every byte of [addr, addr+len), or NULL. */
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr, unsigned len);
 

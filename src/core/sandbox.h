@@ -30,6 +30,7 @@ enum sandbox_kind {
     SANDBOX_GDB,        /* --gdb: the stub's socket */
     SANDBOX_TOP,        /* --top (or Ctrl-A t): the status area once a second */
     SANDBOX_API,        /* --api: the control socket, once the guest runs */
+    SANDBOX_IO,         /* the VM's I/O thread: virtio queues, TAP, irqfd resamples */
     SANDBOX_KINDS
 };
 

@@ -3,7 +3,9 @@
 #include "seccomp_rules.h"
 
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -46,7 +48,22 @@ static const struct seccomp_rule common[] = {
 #endif
 };
 
+/* Virtio devices set up vhost and the TAP's offloads when the driver sets
+ * DRIVER_OK or resets (a vCPU's register write), and take the TAP away from
+ * vhost at exit (main). */
+#define VIRTIO_STATUS_IOCTLS \
+    IOCTL(TUNSETOFFLOAD, "virtio-net: the receive offloads the guest accepted"), \
+    IOCTL(VHOST_SET_FEATURES, "vhost-net/vsock: the driver's ring features"), \
+    IOCTL(VHOST_SET_VRING_NUM, "vhost: a queue's size"), \
+    IOCTL(VHOST_SET_VRING_BASE, "vhost: a queue's next avail index"), \
+    IOCTL(VHOST_SET_VRING_ADDR, "vhost: a queue's ring addresses"), \
+    IOCTL(VHOST_SET_VRING_KICK, "vhost: the ioeventfd KVM signals on QueueNotify"), \
+    IOCTL(VHOST_SET_VRING_CALL, "vhost: the eventfd it signals for used buffers"), \
+    IOCTL(VHOST_NET_SET_BACKEND, "vhost-net: attach (DRIVER_OK) or detach (reset, exit) the TAP"), \
+    IOCTL(VHOST_VSOCK_SET_RUNNING, "vhost-vsock: start (DRIVER_OK) or stop (reset, exit)")
+
 static const struct seccomp_rule main_only[] = {
+    VIRTIO_STATUS_IOCTLS,
     ANY(close, "vm_destroy closes vCPU, VM and disk image descriptors"),
     ANY(unlink, "the GDB stub removes its Unix socket at exit"),
     ANY(getrusage, "--stats reports the maximum RSS"),
@@ -66,6 +83,28 @@ static const struct seccomp_rule vcpu_only[] = {
     ANY(pread64, "virtio-blk and IDE read the disk image"),
     ANY(pwrite64, "virtio-blk and IDE write the disk image"),
     ANY(fdatasync, "virtio-blk FLUSH and IDE FLUSH CACHE"),
+    /* without KVM's ioeventfd a notification is served on the vCPU */
+    ANY(readv, "virtio-net: a frame from the TAP into an RX chain"),
+    ANY(writev, "virtio-net: a TX chain to the TAP"),
+    ANY(getrandom, "virtio-rng fills the guest's buffers"),
+    ANY(epoll_ctl, "virtio-net: watch the TAP once the guest posts RX buffers"),
+    VIRTIO_STATUS_IOCTLS,
+};
+
+/* The VM's I/O thread: every virtio queue's work (ioeventfd), the TAP, the
+ * irqfd resamples and vhost's used-buffer eventfds. */
+static const struct seccomp_rule io_only[] = {
+    ANY(epoll_wait, "wait for notifications, frames and resamples"),
+    ANY(epoll_pwait, "the same, as newer glibc calls it"),
+    ANY(epoll_ctl, "virtio-net: stop or start watching the TAP"),
+    ANY(read, "drain eventfds (kicks, resamples, vhost calls, seal)"),
+    ANY(readv, "virtio-net: a frame from the TAP into an RX chain"),
+    ANY(writev, "virtio-net: a TX chain to the TAP"),
+    ANY(pread64, "virtio-blk reads the disk image"),
+    ANY(pwrite64, "virtio-blk writes the disk image"),
+    ANY(fdatasync, "virtio-blk FLUSH: durable before the request completes"),
+    ANY(getrandom, "virtio-rng fills the guest's buffers"),
+    IOCTL(KVM_IRQ_LINE, "raise and lower a line when KVM has no irqfd"),
 };
 
 static const struct seccomp_rule console_only[] = {
@@ -134,12 +173,13 @@ static const struct seccomp_list lists[SANDBOX_KINDS] = {
     [SANDBOX_GDB] = { gdb_only, sizeof(gdb_only) / sizeof(gdb_only[0]) },
     [SANDBOX_TOP] = { top_only, sizeof(top_only) / sizeof(top_only[0]) },
     [SANDBOX_API] = { api_only, sizeof(api_only) / sizeof(api_only[0]) },
+    [SANDBOX_IO] = { io_only, sizeof(io_only) / sizeof(io_only[0]) },
 };
 
 const char *const seccomp_kind_names[SANDBOX_KINDS] = {
     [SANDBOX_MAIN] = "main", [SANDBOX_VCPU] = "vcpu", [SANDBOX_CONSOLE] = "console",
     [SANDBOX_WATCHDOG] = "watchdog", [SANDBOX_GDB] = "gdb", [SANDBOX_TOP] = "top",
-    [SANDBOX_API] = "api",
+    [SANDBOX_API] = "api", [SANDBOX_IO] = "io",
 };
 
 const struct seccomp_list seccomp_common = { common, sizeof(common) / sizeof(common[0]) };

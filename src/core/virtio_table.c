@@ -36,9 +36,10 @@ void virtio_table_print(const struct virtio_table *t, const char *vm_name)
     for (int i = 0; i < t->n && n < sizeof(buf); i++) {
         const struct virtio_slot *s = &t->slot[i];
         n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-                              "[%s] virtio-mmio 0x%llx gsi %u: %s%s%s\n", vm_name,
+                              "[%s] virtio-mmio 0x%llx gsi %u: %s%s%s%s%s%s\n", vm_name,
                               (unsigned long long)s->base, s->gsi, s->name,
-                              s->detail[0] ? " " : "", s->detail);
+                              s->detail[0] ? " " : "", s->detail, s->notify[0] ? " (" : "",
+                              s->notify, s->notify[0] ? ")" : "");
     }
     if (n > sizeof(buf))
         n = sizeof(buf);

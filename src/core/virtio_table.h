@@ -21,6 +21,7 @@ struct virtio_slot {
     uint32_t size;
     char name[16];              /* "virtio-blk" */
     char detail[80];            /* for --stats: "disk.img", "tap0, userspace" */
+    char notify[32];            /* "ioeventfd, irqfd" or "MMIO exits, KVM_IRQ_LINE" */
 };
 
 #define VIRTIO_MMIO_SLOT_BASE(i) (VIRTIO_MMIO_BASE + (uint64_t)(i) * VIRTIO_MMIO_STRIDE)

@@ -6,6 +6,7 @@
 #include "util.h"
 #include "console.h"
 #include "vcpu.h"
+#include "iothread.h"
 #include "debug/gdbstub.h"
 
 #include <errno.h>
@@ -109,6 +110,7 @@ int vm_add_cpus(struct vm *vm, int ncpus)
 void vm_start(struct vm *vm)
 {
     vcpu_kick_install();        /* a failure is reported; stops still set immediate_exit */
+    iothread_seal(vm->io, vm->sandbox);
     for (int i = 0; i < vm->ncpus; i++) {
         int e = pthread_create(&vm->cpus[i]->thread, NULL, vcpu_thread, vm->cpus[i]);
         if (e) {
@@ -284,6 +286,8 @@ void *vm_own(struct vm *vm, void *p)
 
 void vm_release_devices(struct vm *vm)
 {
+    iothread_stop(vm->io);      /* no device callback may run while they go */
+    vm->io = NULL;
     for (int i = vm->nowned - 1; i >= 0; i--)   /* reverse order of creation */
         vm->owned[i].release(vm->owned[i].p);
     vm->nowned = 0;

@@ -17,6 +17,7 @@ struct console_port;
 struct vcpu;
 struct gdbstub;
 struct sandbox;
+struct iothread;
 
 #define VM_MAX_CPUS 64
 #define VM_MAX_OWNED 32
@@ -60,6 +61,7 @@ struct vm {
     bool (*explain_fault)(struct vcpu *c);
     struct virtio_table virtio; /* where each virtio-mmio device sits */
     struct sandbox *sandbox;    /* vCPU threads wait at its gate, then seal */
+    struct iothread *io;        /* device I/O off the vCPUs (iothread.c), or NULL */
 
     atomic_bool stopping;       /* set once; every vCPU leaves its loop */
     int exit_status;            /* meaningful once stopping */

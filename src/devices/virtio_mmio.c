@@ -3,16 +3,22 @@
 #include "virtio_mmio.h"
 #include "core/bus.h"
 #include "core/devstate.h"
+#include "core/iothread.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "core/vm.h"
 
+#include <errno.h>
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "virtio rings are little-endian; this code assumes a little-endian host"
@@ -34,13 +40,33 @@ struct virtio_mmio {
     bool line;                      /* level driven on the GSI */
     bool reported;                  /* a driver error was printed */
     struct virtqueue vq[VQ_MAX_QUEUES];
+    /* Notifications and interrupts without vCPU exits (docs/devices.md):
+     * KVM signals kick[q].fd when the driver writes q to QueueNotify (the
+     * I/O thread then runs the queue), and raises the GSI when irqfd is
+     * written, lowering it at the guest's EOI and signalling resamplefd. */
+    struct kick { struct virtio_mmio *t; unsigned q; int fd; } kick[VQ_MAX_QUEUES];
+    bool ioeventfd;                 /* KVM delivers QueueNotify to kick[].fd */
+    int irqfd, resamplefd;          /* -1: KVM_IRQ_LINE from this process */
 };
 
 /* ---- interrupts ---- */
 
+static void irqfd_raise(struct virtio_mmio *t)
+{
+    uint64_t one = 1;
+    if (write(t->irqfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        errorf("%s: irqfd: %s", t->name, strerror(errno));
+}
+
 static void set_line(struct virtio_mmio *t)
 {
     bool level = t->isr != 0;
+    if (t->irqfd >= 0) {            /* KVM lowers it at EOI (resample) */
+        if (level && !t->line)
+            irqfd_raise(t);
+        t->line = level;
+        return;
+    }
     if (level == t->line)
         return;
     t->line = level;
@@ -225,6 +251,11 @@ int vq_pop(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c)
     return 1;
 }
 
+void vq_unpop(struct virtqueue *q)
+{
+    q->last_avail--;
+}
+
 void vq_push(struct virtqueue *q, uint16_t head, uint32_t written)
 {
     struct virtq_used_elem *e = &q->used->ring[q->used_idx % q->num];
@@ -319,7 +350,10 @@ static void write_status(struct virtio_mmio *t, uint32_t v)
     if ((v & VIRTIO_STATUS_FEATURES_OK) && !(t->status & VIRTIO_STATUS_FEATURES_OK) &&
         !features_ok(t))
         v &= ~VIRTIO_STATUS_FEATURES_OK;
+    bool now_ok = (v & VIRTIO_STATUS_DRIVER_OK) && !(t->status & VIRTIO_STATUS_DRIVER_OK);
     t->status = v | (t->status & VIRTIO_STATUS_NEEDS_RESET);
+    if (now_ok && t->ops->activate)
+        t->ops->activate(t->dev, t, t->drv_features);
 }
 
 static void set_half(uint64_t *r, bool high, uint32_t v)
@@ -498,6 +532,100 @@ static const struct devstate_ops vmmio_state = {
     "virtio-mmio", sizeof(struct vmmio_rec), vmmio_save, vmmio_restore,
 };
 
+/* The I/O thread: QueueNotify of queue q, delivered by KVM to an eventfd. */
+static void on_kick(void *arg)
+{
+    struct kick *k = arg;
+    uint64_t v;
+    if (read(k->fd, &v, sizeof(v)) < 0)
+        return;                     /* EAGAIN: a spurious wake-up */
+    pthread_mutex_lock(&k->t->lock);
+    queue_notify(k->t, k->q);
+    pthread_mutex_unlock(&k->t->lock);
+}
+
+/* The guest EOId the interrupt and KVM lowered the line: raise it again if
+ * the device still has something to say (level-triggered semantics). */
+static void on_resample(void *arg)
+{
+    struct virtio_mmio *t = arg;
+    uint64_t v;
+    if (read(t->resamplefd, &v, sizeof(v)) < 0)
+        return;
+    pthread_mutex_lock(&t->lock);
+    t->line = t->isr != 0;
+    if (t->line)
+        irqfd_raise(t);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* One eventfd per queue, watched by the VM's I/O thread; with KVM (not in
+ * unit tests' fake VMs) registered as an ioeventfd on QueueNotify with the
+ * queue index as datamatch. Without it, notifications run on the vCPU. */
+static int setup_kicks(struct virtio_mmio *t)
+{
+    struct iothread *io = iothread_get(t->vm);
+    if (!io)
+        return -1;
+    bool kvm = t->vm->fd >= 0;
+    t->ioeventfd = kvm;
+    for (unsigned q = 0; q < t->ops->num_queues; q++) {
+        struct kick *k = &t->kick[q];
+        k->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (k->fd < 0 || iothread_add(io, k->fd, on_kick, k)) {
+            errorf("%s: queue %u: cannot set up its eventfd: %s", t->name, q, strerror(errno));
+            return -1;
+        }
+        struct kvm_ioeventfd ev = {
+            .datamatch = q, .addr = t->base + VMMIO_QUEUE_NOTIFY, .len = 4, .fd = k->fd,
+            .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+        };
+        if (kvm && ioctl(t->vm->fd, KVM_IOEVENTFD, &ev) < 0)
+            t->ioeventfd = false;   /* QueueNotify exits to us: served on the vCPU */
+    }
+    return 0;
+}
+
+/* irqfd with a resample fd (level-triggered) when KVM has an in-kernel
+ * IOAPIC; otherwise set_line uses KVM_IRQ_LINE. */
+static int setup_irqfd(struct virtio_mmio *t)
+{
+    if (t->vm->fd < 0 || !t->vm->irqchip)
+        return 0;
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int rfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct kvm_irqfd irq = { .fd = (uint32_t)fd, .gsi = t->gsi,
+                             .flags = KVM_IRQFD_FLAG_RESAMPLE, .resamplefd = (uint32_t)rfd };
+    if (fd < 0 || rfd < 0 || ioctl(t->vm->fd, KVM_IRQFD, &irq) < 0) {
+        if (fd >= 0)
+            close(fd);
+        if (rfd >= 0)
+            close(rfd);
+        return 0;                   /* KVM_IRQ_LINE it is */
+    }
+    t->resamplefd = rfd;
+    if (iothread_add(iothread_get(t->vm), rfd, on_resample, t))
+        return -1;
+    t->irqfd = fd;
+    return 0;
+}
+
+/* vm_release_devices has stopped the I/O thread; the VM fd's close drops
+ * KVM's ioeventfds and irqfds. */
+static void transport_release(void *p)
+{
+    struct virtio_mmio *t = p;
+    for (unsigned q = 0; q < VQ_MAX_QUEUES; q++)
+        if (t->kick[q].fd >= 0)
+            close(t->kick[q].fd);
+    if (t->irqfd >= 0)
+        close(t->irqfd);
+    if (t->resamplefd >= 0)
+        close(t->resamplefd);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
 struct virtio_mmio *virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops,
                                        void *dev, const char *what)
 {
@@ -522,6 +650,9 @@ struct virtio_mmio *virtio_mmio_create(struct vm *vm, const struct virtio_dev_op
     snprintf(t->name, sizeof(t->name), "%s: %s@0x%llx", vm->name, ops->name,
              (unsigned long long)base);
     pthread_mutex_init(&t->lock, NULL);
+    t->irqfd = t->resamplefd = -1;
+    for (unsigned q = 0; q < VQ_MAX_QUEUES; q++)
+        t->kick[q] = (struct kick){ t, q, -1 };
     device_reset(t);
     if (bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, virtio_mmio_io, t, ops->name)) {
         errorf("%s: cannot register MMIO range 0x%llx+0x%x", t->name,
@@ -532,10 +663,35 @@ struct virtio_mmio *virtio_mmio_create(struct vm *vm, const struct virtio_dev_op
         return NULL;
     }
     vm_add_state(vm, &vmmio_state, t);
-    return vm_own(vm, t);
+    vm_own_fn(vm, t, transport_release);
+    if (setup_kicks(t) || setup_irqfd(t))
+        return NULL;
+    snprintf(slot->notify, sizeof(slot->notify), "%s, %s",
+             t->ioeventfd ? "ioeventfd" : "MMIO exits", t->irqfd >= 0 ? "irqfd" : "KVM_IRQ_LINE");
+    return t;
 }
 
 struct virtio_slot *virtio_mmio_slot(struct virtio_mmio *t) { return t->slot; }
+uint64_t virtio_mmio_features(struct virtio_mmio *t) { return t->drv_features; }
+bool virtio_mmio_has_ioeventfd(struct virtio_mmio *t) { return t->ioeventfd; }
+
+void virtio_mmio_detach_kicks(struct virtio_mmio *t)
+{
+    for (unsigned q = 0; q < t->ops->num_queues; q++)
+        iothread_watch(t->vm->io, t->kick[q].fd, false);
+}
+
+void virtio_mmio_interrupt(struct virtio_mmio *t)
+{
+    pthread_mutex_lock(&t->lock);
+    raise_isr(t, VIRTIO_INT_USED);
+    pthread_mutex_unlock(&t->lock);
+}
+
+int virtio_mmio_kick_fd(struct virtio_mmio *t, unsigned q)
+{
+    return q < VQ_MAX_QUEUES ? t->kick[q].fd : -1;
+}
 
 void virtio_mmio_lock(struct virtio_mmio *t) { pthread_mutex_lock(&t->lock); }
 void virtio_mmio_unlock(struct virtio_mmio *t) { pthread_mutex_unlock(&t->lock); }

@@ -96,6 +96,9 @@ struct virtio_dev_ops {
     void (*notify)(void *dev, struct virtio_mmio *t, unsigned q);
     /* Status was written 0: drop all device state. May be NULL. */
     void (*reset)(void *dev);
+    /* The driver set DRIVER_OK with these features (transport lock held):
+     * set up what depends on them (offloads), start I/O. May be NULL. */
+    void (*activate)(void *dev, struct virtio_mmio *t, uint64_t features);
 };
 
 /* Place the device in the VM's next virtio slot (`what` names it in an
@@ -117,6 +120,9 @@ struct virtqueue *virtio_mmio_queue(struct virtio_mmio *t, unsigned q);
 /* Pop the next available chain: 1 = popped, 0 = none (or the queue is not
  * usable), -1 = malformed (the device is marked NEEDS_RESET, reported once). */
 int vq_pop(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c);
+/* Give back the chain just popped (the device could not use it yet: no
+ * packet to receive after all); the next vq_pop returns it again. */
+void vq_unpop(struct virtqueue *q);
 /* Return a chain to the driver with `written` bytes stored in it. */
 void vq_push(struct virtqueue *q, uint16_t head, uint32_t written);
 /* Raise the used-buffer interrupt if anything was pushed (done for you
@@ -134,6 +140,23 @@ uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
                     void *buf, uint64_t len);
 uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t off,
                       const void *buf, uint64_t len);
+
+/* The eventfd of queue q that the I/O thread watches (KVM's ioeventfd on
+ * QueueNotify); tests write it to notify as KVM would. -1 if none. */
+int virtio_mmio_kick_fd(struct virtio_mmio *t, unsigned q);
+
+/* vhost: true when KVM delivers QueueNotify to the kick fds (ioeventfd);
+ * then virtio_mmio_detach_kicks stops the I/O thread from reading them, so
+ * that the kernel's vhost worker alone serves the queues, and the device's
+ * call handler raises the used-buffer interrupt (sets InterruptStatus, which
+ * the guest's handler reads: a bare irqfd would not) with
+ * virtio_mmio_interrupt (takes the lock). */
+bool virtio_mmio_has_ioeventfd(struct virtio_mmio *t);
+void virtio_mmio_detach_kicks(struct virtio_mmio *t);
+void virtio_mmio_interrupt(struct virtio_mmio *t);
+
+/* The features the driver accepted (valid once FEATURES_OK is set). */
+uint64_t virtio_mmio_features(struct virtio_mmio *t);
 
 /* For tests: the level driven on the interrupt line. */
 bool virtio_mmio_irq_level(struct virtio_mmio *t);

@@ -31,7 +31,10 @@ T_IMPORT = time.time()
 CMDLINE_TWO = "console=ttyS0 quiet mkvm.test=two-cpus"
 CMDLINE_ONE = "console=ttyS0 quiet"
 
-SCRIPT_TWO = r"""echo R-uname=$(uname -r)
+# stty -echo first: the console echoes type-ahead as it arrives, which glued
+# script text onto R- lines ("R-uname=6.1.0-57-cloud-amd64f2)")
+SCRIPT_TWO = r"""stty -echo
+echo R-uname=$(uname -r)
 echo R-version=$(uname -v)
 echo R-nproc=$(nproc)
 echo R-online=$(cat /sys/devices/system/cpu/online)
@@ -40,8 +43,24 @@ echo R-date=$(date +%s)
 echo R-acpi-errors=$(dmesg | grep -ciE 'acpi.*(error|warning)|firmware bug')
 echo R-s5=$(dmesg | grep -c 'ACPI: PM: (supports S0 S5)')
 echo R-virtio-mmio=$(grep -c '^virtio_mmio ' /proc/modules)
+echo R-model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2)
+echo R-siblings=$(grep -m1 '^siblings' /proc/cpuinfo | cut -d: -f2)
+echo R-cores=$(grep -m1 '^cpu cores' /proc/cpuinfo | cut -d: -f2)
+echo R-packages=$(grep '^physical id' /proc/cpuinfo | sort -u | wc -l)
+echo R-flags=$(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2)
+echo R-pnp=$(dmesg | grep -o 'pnp: PnP ACPI: found [0-9]* devices')
+echo R-clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+BOOTLOG
 poweroff
 """
+# The clean-boot-log check (test_boot_log_is_clean): every kernel log line of these
+# kinds, prefixed so that the echo of the typed command cannot match.
+BAD_LINES = ("WARNING:", "BUG:", "ACPI Error", "ACPI BIOS Error", "unchecked MSR access",
+             "Firmware Bug", "PCI: Fatal")
+BOOTLOG_CMD = ("dmesg | grep -e '%s' | sed 's/^/BOOTLOG-BAD /'"
+               % "' -e '".join(BAD_LINES))
+SCRIPT_TWO = SCRIPT_TWO.replace("BOOTLOG", BOOTLOG_CMD)
+ALLOW = os.path.join(HERE, "bootlog-allow.txt")
 SCRIPT_ONE = r"""echo R-nproc=$(nproc)
 echo R-vda-size=$(cat /sys/block/vda/size)
 echo R-vda-s0=$(head -c 21 /dev/vda)
@@ -49,9 +68,14 @@ echo R-vda-s8=$(dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 8)
 echo WRITTEN-BY-LINUX | dd of=/dev/vda bs=512 seek=100 conv=sync,fsync 2>/dev/null
 reboot
 """
-SCRIPT_EIGHT = r"""echo R-nproc=$(nproc)
+SCRIPT_EIGHT = r"""stty -echo
+echo R-nproc=$(nproc)
+echo R-packages=$(grep '^physical id' /proc/cpuinfo | sort -u | wc -l)
+echo R-cores=$(grep -m1 '^cpu cores' /proc/cpuinfo | cut -d: -f2)
+BOOTLOG
 poweroff
 """
+SCRIPT_EIGHT = SCRIPT_EIGHT.replace("BOOTLOG", BOOTLOG_CMD)
 # The -c 1 guest gets a 1 MiB virtio-blk disk (found through the ACPI DSDT):
 # known bytes at sectors 0 and 8 to read, sector 100 to write (read back in L1).
 DISK_SETUP = ("dd if=/dev/zero of=/tmp/disk.img bs=512 count=2048 2>/dev/null\n"
@@ -110,7 +134,8 @@ class Session:
         assert m, "no complete '%s' session in the output" % name
         self.l1_date, self.console, self.err, self.rc = int(m[1]), m[2], m[3], int(m[4])
         self.console = self.console.replace("\r\n", "\n")
-        self.vals = dict(re.findall(r"^R-([a-z0-9-]+)=(.*?)\s*$", self.console, re.M))
+        self.vals = {k: v.strip() for k, v in
+                     re.findall(r"^R-([a-z0-9-]+)=(.*?)\s*$", self.console, re.M)}
 
     def __str__(self):
         return "console (end):\n%s\nmini-kvm stderr:\n%s\nstatus %d" % (
@@ -175,6 +200,57 @@ def test_acpi_tables_accepted(linux):
     assert linux["two"]["acpi-errors"] == "0"
     assert linux["two"]["s5"] == "1"
     assert linux["two"]["virtio-mmio"] == "1"
+
+
+@pytest.mark.needs("linux")
+def test_cpu_is_one_package_with_a_brand(linux):
+    two, eight = linux["two"], linux["eight"]
+    assert two["model"] and not re.match(r"^\d+/[0-9a-f]+$", two["model"]), two["model"]
+    assert (two["siblings"], two["cores"], two["packages"]) == ("2", "2", "1")
+    assert (eight["cores"], eight["packages"]) == ("8", "1")
+    flags = two["flags"].split()
+    assert "tsc_deadline_timer" in flags and "hypervisor" in flags
+    assert two["clocksource"] == "kvm-clock"
+
+
+@pytest.mark.needs("linux")
+def test_pnp_finds_com1_and_rtc(linux):
+    assert linux["two"]["pnp"] == "pnp: PnP ACPI: found 2 devices"
+
+
+def _allow_list():
+    """bootlog-allow.txt: entries of `allow: REGEX`, `reason: ...`, `evidence: ...`."""
+    entries, cur = [], None
+    with open(ALLOW) as f:
+        for line in f:
+            key, _, val = line.rstrip("\n").partition(": ")
+            if line.startswith("#") or not line.strip():
+                continue
+            if key == "allow":
+                cur = {"allow": re.compile(val)}
+                entries.append(cur)
+            elif key in ("reason", "evidence") and cur is not None:
+                cur[key] = (cur.get(key, "") + " " + val).strip()
+            else:
+                raise AssertionError("bootlog-allow.txt: stray line %r" % line)
+    return entries
+
+
+def test_boot_log_allow_list_is_well_formed():
+    for e in _allow_list():
+        assert e.get("reason") and e.get("evidence"), e["allow"].pattern
+
+
+@pytest.mark.needs("linux")
+def test_boot_log_is_clean(linux):
+    allowed = [e["allow"] for e in _allow_list()]
+    for name in ("two", "eight"):
+        s = linux[name]
+        assert s["nproc"]                           # the typed script ran
+        bad = re.findall(r"^BOOTLOG-BAD (.*?)\s*$", s.console, re.M)
+        unexpected = [l for l in bad if not any(a.search(l) for a in allowed)]
+        assert not unexpected, "%s: kernel log lines not in bootlog-allow.txt:\n%s" % (
+            name, "\n".join(unexpected))
 
 
 @pytest.mark.needs("linux")

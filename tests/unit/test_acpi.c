@@ -150,6 +150,8 @@ static void test_madt(void **state)
     assert_int_equal(nmis, 1);
 }
 
+#define LEGACY_LEN 45           /* one Device() of acpi_legacy_devices, in AML */
+
 static const uint8_t *dsdt(struct vm *vm, uint32_t *len)
 {
     const uint8_t *f = find(vm, "FACP");
@@ -184,11 +186,43 @@ static void test_dsdt_s5(void **state)
     uint32_t len;
     const uint8_t *d = dsdt(vm, &len);
     assert_int_equal(d[8], 2);                          /* 64-bit AML integers */
-    /* Name(\_S5_, Package(){5, 5, 0, 0}) is the whole body */
+    /* Name(\_S5_, Package(){5, 5, 0, 0}), then Scope(\_SB_) with COM1 and RTC */
     static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
                                   0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00 };
-    assert_int_equal(len, 36 + sizeof(s5));
     assert_memory_equal(d + 36, s5, sizeof(s5));
+    assert_int_equal(len, 36 + sizeof(s5) + 8 + 2 * LEGACY_LEN);
+}
+
+/* Device(COM1) { Name(_HID, EisaId("PNP0501")) Name(_UID, 1) Name(_CRS,
+ * ResourceTemplate() { IO(Decode16, 0x3F8, 0x3F8, 1, 8) IRQNoFlags() {4} }) }
+ * and Device(RTC_) { ... EisaId("PNP0B00") ... IO 0x70, 2 ports, IRQ 8 }, as
+ * `iasl` assembles them. */
+static const uint8_t com1_aml[LEGACY_LEN] = {
+    0x5B, 0x82, 0x2B, 'C', 'O', 'M', '1',
+    0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x05, 0x01,
+    0x08, '_', 'U', 'I', 'D', 0x01,
+    0x08, '_', 'C', 'R', 'S', 0x11, 0x10, 0x0A, 0x0D,
+    0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03, 0x01, 0x08, 0x22, 0x10, 0x00, 0x79, 0x00 };
+static const uint8_t rtc_aml[LEGACY_LEN] = {
+    0x5B, 0x82, 0x2B, 'R', 'T', 'C', '_',
+    0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0B, 0x00,
+    0x08, '_', 'U', 'I', 'D', 0x00,
+    0x08, '_', 'C', 'R', 'S', 0x11, 0x10, 0x0A, 0x0D,
+    0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02, 0x22, 0x00, 0x01, 0x79, 0x00 };
+
+static void test_dsdt_legacy_devices(void **state)
+{
+    struct vm *vm = *state;
+    assert_int_equal(acpi_setup(vm, 1), 0);
+    uint32_t len;
+    const uint8_t *d = dsdt(vm, &len);
+    const uint8_t *scope = d + 36 + 15;
+    /* PkgLength 2 + 5 + 90 = 97: two bytes, 0x41 0x06 */
+    static const uint8_t head[] = { 0x10, 0x41, 0x06, '\\', '_', 'S', 'B', '_' };
+    assert_memory_equal(scope, head, sizeof(head));
+    assert_memory_equal(scope + 8, com1_aml, LEGACY_LEN);
+    assert_memory_equal(scope + 8 + LEGACY_LEN, rtc_aml, LEGACY_LEN);
+    assert_ptr_equal(scope + 8 + 2 * LEGACY_LEN, d + len);
 }
 
 static void test_dsdt_virtio(void **state)
@@ -210,8 +244,12 @@ static void test_dsdt_virtio(void **state)
     assert_int_equal(k, 2);
     assert_int_equal(scope + 1 + pl, d + len);
     assert_memory_equal(scope + 1 + k, "\\_SB_", 5);
-    /* every device: Device(VRnn) with _HID, _UID and its resources */
+    /* COM1 and RTC first, then every virtio device: Device(VRnn) with _HID, _UID
+     * and its resources */
     const uint8_t *p = scope + 1 + k + 5;
+    assert_memory_equal(p, com1_aml, LEGACY_LEN);
+    assert_memory_equal(p + LEGACY_LEN, rtc_aml, LEGACY_LEN);
+    p += 2 * LEGACY_LEN;
     for (int i = 0; i < VIRTIO_MMIO_MAX; i++) {
         char name[5];
         snprintf(name, sizeof(name), "VR%02X", i);
@@ -283,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fadt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_madt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dsdt_s5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dsdt_legacy_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dsdt_virtio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_configurations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_for_iasl, setup, teardown),

@@ -46,6 +46,10 @@ static void test_register(void **state)
     assert_int_equal(bus_register(&b, 0x400, 0, record, &d, "empty"), -1);
     assert_int_equal(bus_register(&b, UINT64_MAX, 2, record, &d, "wraps"), -1);
     assert_int_equal(bus_register(&b, 0x3f0, 8, record, &d, "adjacent"), 0);
+    /* around: may contain earlier ranges wholly, never cut one */
+    assert_int_equal(bus_register_around(&b, 0x3f4, 8, record, &d, "cuts"), -1);
+    assert_int_equal(bus_register_around(&b, 0x3f0, 0x10, record, &d, "around"), 0);
+    assert_string_equal(bus_find(&b, 0x3f8, 1)->name, "uart");     /* the earlier wins */
     assert_non_null(bus_find(&b, 0x3f8, 1));
     assert_non_null(bus_find(&b, 0x3fc, 4));
     assert_null(bus_find(&b, 0x3fe, 4));    /* runs past the end */

@@ -155,6 +155,55 @@ static void test_ide_errors(void **state)
     assert_non_null(strstr(cli_usage, "--cga-dump"));
 }
 
+/* --net tap=NAME[,mac=MAC], repeatable; --no-rng; the virtio limit counts
+ * disks and NICs together. */
+static void test_net_and_rng(void **state)
+{
+    (void)state;
+    struct options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, ARGS("-k", "vmlinuz", "--net", "tap=tap0", "--net",
+                                         "mac=02:aa:bb:cc:dd:0e,tap=tap1", "--no-rng")), 0);
+    assert_int_equal(o.nnets, 2);
+    assert_string_equal(o.nets[0].tap, "tap0");
+    assert_false(o.nets[0].has_mac);
+    assert_string_equal(o.nets[1].tap, "tap1");
+    assert_true(o.nets[1].has_mac);
+    assert_memory_equal(o.nets[1].mac, ((uint8_t[]){ 2, 0xaa, 0xbb, 0xcc, 0xdd, 0x0e }), 6);
+    assert_true(o.no_rng);
+    assert_int_equal(parse(&o, err, ARGS("-k", "vmlinuz")), 0);
+    assert_false(o.no_rng);
+    expect_error(ARGS("-k", "v", "--net", "tap=t,mac=01:00:00:00:00:01"), "bad MAC address '01:");
+    expect_error(ARGS("-k", "v", "--net", "tap=t,mac=02:00:00:00:00"), "bad MAC address");
+    expect_error(ARGS("-k", "v", "--net", "tap=t,mac=02:00:00:00:00:0g"), "bad MAC address");
+    expect_error(ARGS("-k", "v", "--net", "tap=t,mac=02:00:00:00:00:001"), "bad MAC address");
+    expect_error(ARGS("-k", "v", "--net", "tap0"), "expected tap=NAME");
+    expect_error(ARGS("-k", "v", "--net", "tap=a,tap=b"), "expected tap=NAME");
+    expect_error(ARGS("-k", "v", "--net", "tap=a,speed=10"), "expected tap=NAME");
+    expect_error(ARGS("-k", "v", "--net", "tap=0123456789abcdef"), "1 to 15 bytes");
+    expect_error(ARGS("-k", "v", "--net", "tap="), "1 to 15 bytes");
+    expect_error(ARGS("--net", "tap=t", "a.bin"), "--net needs a kernel");
+    expect_error(ARGS("-k", "v", "--disk", "1", "--disk", "2", "--disk", "3", "--disk", "4",
+                      "--disk", "5", "--disk", "6", "--disk", "7", "--disk", "8", "--net", "tap=t"),
+                 "--net 'tap=t': too many virtio devices (at most 8 in all)");
+    expect_error(ARGS("-k", "v", "--net", "tap=1", "--net", "tap=2", "--net", "tap=3",
+                      "--net", "tap=4", "--net", "tap=5", "--net", "tap=6", "--net", "tap=7",
+                      "--net", "tap=8", "--disk", "d"),
+                 "--disk 'd': too many virtio devices (at most 8 in all)");
+    assert_int_equal(parse(&o, err, ARGS("-k", "v", "--net", "tap=t,vhost=off", "--vsock", "42")), 0);
+    assert_true(o.nets[0].no_vhost);
+    assert_int_equal(o.vsock_cid, 42);
+    expect_error(ARGS("-k", "v", "--vsock", "2"), "--vsock '2': expected a guest CID from 3");
+    expect_error(ARGS("-k", "v", "--vsock", "4294967295"), "expected a guest CID");
+    expect_error(ARGS("--vsock", "3", "a.bin"), "--vsock needs a kernel");
+    expect_error(ARGS("-k", "v", "--vsock", "3", "--disk", "1", "--disk", "2", "--disk", "3",
+                      "--disk", "4", "--disk", "5", "--disk", "6", "--disk", "7", "--disk", "8"),
+                 "--disk '8': too many virtio devices");
+    assert_non_null(strstr(cli_usage, "--net tap=NAME[,mac=MAC]"));
+    assert_non_null(strstr(cli_usage, "--vsock CID"));
+    assert_non_null(strstr(cli_usage, "--no-rng"));
+}
+
 static void test_help_version(void **state)
 {
     (void)state;
@@ -290,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_modules),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_ide_disk_boot),
+        cmocka_unit_test(test_net_and_rng),
         cmocka_unit_test(test_ide_errors),
         cmocka_unit_test(test_help_version),
         cmocka_unit_test(test_reentrant),

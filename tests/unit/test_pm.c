@@ -1,5 +1,5 @@
-/* test_pm.c - unit tests for ACPI PM (S5 poweroff, PM timer, 0xCF9 reset)
- * and the i8042 (self test, CTR, reset pulse) through the port bus. */
+/* test_pm.c - unit tests for ACPI PM (S5 poweroff, PM timer, 0xCF9 reset), the
+ * i8042 and PCI config mechanism #1 (host bridge, all ones) through the port bus. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "core/bus.h"
 #include "core/vm.h"
 #include "devices/i8042.h"
+#include "devices/pci.h"
 #include "devices/pm.h"
 
 static int setup(void **state)
@@ -23,6 +24,7 @@ static int setup(void **state)
     struct vm *vm = fake_vm_new(0);
     assert_int_equal(pm_create(vm), 0);
     assert_int_equal(i8042_create(vm), 0);
+    assert_int_equal(pci_create(vm), 0);        /* after pm: 0xCF9 stays pm's */
     *state = vm;
     return 0;
 }
@@ -163,6 +165,75 @@ static void test_i8042_output_port_reset(void **state)
     assert_true(vm->reset_requested);
 }
 
+static uint32_t cfg(struct vm *vm, unsigned bus, unsigned dev, unsigned fn, unsigned reg)
+{
+    out(vm, PCI_CONFIG_ADDR, 0x80000000u | bus << 16 | dev << 11 | fn << 8 | reg, 4);
+    return in(vm, PCI_CONFIG_DATA, 4);
+}
+
+/* What Linux's and memtest86+'s probes do: write 0x80000000, read it back. */
+static void test_pci_latch_reads_back(void **state)
+{
+    struct vm *vm = *state;
+    assert_int_equal(out(vm, PCI_CONFIG_ADDR, 0x80000000, 4), IO_OK);
+    assert_int_equal(in(vm, PCI_CONFIG_ADDR, 4), 0x80000000);
+    out(vm, PCI_CONFIG_ADDR, 0xFFFFFFFF, 4);        /* reserved and low bits dropped */
+    assert_int_equal(in(vm, PCI_CONFIG_ADDR, 4), 0x80FFFFFC);
+    assert_int_equal(in(vm, PCI_CONFIG_ADDR + 2, 2), 0xFFFF);   /* no mechanism #2 */
+}
+
+static void test_pci_host_bridge(void **state)
+{
+    struct vm *vm = *state;
+    assert_int_equal(cfg(vm, 0, 0, 0, 0x00), PCI_HOST_DEVICE << 16 | PCI_HOST_VENDOR);
+    assert_int_equal(cfg(vm, 0, 0, 0, 0x08), 0x06000000);     /* class: host bridge */
+    assert_int_equal(cfg(vm, 0, 0, 0, 0x0C), 0);              /* header type 0 */
+    assert_int_equal(cfg(vm, 0, 0, 0, 0x10), 0);              /* no BARs */
+    assert_int_equal(cfg(vm, 0, 0, 0, 0x64), 0);              /* AMD SMN data: 0 */
+    /* byte and word reads inside the dword */
+    out(vm, PCI_CONFIG_ADDR, 0x80000008, 4);
+    assert_int_equal(in(vm, PCI_CONFIG_DATA + 3, 1), 0x06);
+    assert_int_equal(in(vm, PCI_CONFIG_DATA + 2, 2), 0x0600);
+    out(vm, PCI_CONFIG_ADDR, 0x80000000, 4);
+    assert_int_equal(in(vm, PCI_CONFIG_DATA + 2, 2), PCI_HOST_DEVICE);
+    /* read-only: a BAR sizing write reads back 0 */
+    out(vm, PCI_CONFIG_ADDR, 0x80000010, 4);
+    out(vm, PCI_CONFIG_DATA, 0xFFFFFFFF, 4);
+    assert_int_equal(in(vm, PCI_CONFIG_DATA, 4), 0);
+}
+
+static void test_pci_absent_functions_read_all_ones(void **state)
+{
+    struct vm *vm = *state;
+    assert_int_equal(cfg(vm, 0, 1, 0, 0), 0xFFFFFFFF);
+    assert_int_equal(cfg(vm, 0, 0, 1, 0), 0xFFFFFFFF);
+    assert_int_equal(cfg(vm, 1, 0, 0, 0), 0xFFFFFFFF);
+    assert_int_equal(cfg(vm, 0, 31, 7, 0xFC), 0xFFFFFFFF);
+    out(vm, PCI_CONFIG_ADDR, 0x00000000, 4);        /* enable bit clear */
+    assert_int_equal(in(vm, PCI_CONFIG_DATA, 4), 0xFFFFFFFF);
+    assert_int_equal(in(vm, PCI_CONFIG_DATA + 1, 1), 0xFF);
+}
+
+/* The reset register inside the window keeps working; a dword at 0xCF8 is PCI's. */
+static void test_pci_reset_register_still_resets(void **state)
+{
+    struct vm *vm = *state;
+    out(vm, PCI_CONFIG_ADDR, 0x80000000, 4);
+    assert_false(vm->stopping);
+    assert_int_equal(out(vm, PM_RESET_PORT, PM_RESET_VALUE, 1), IO_STOP);
+    assert_true(vm->reset_requested);
+}
+
+static void test_pci_window_needs_pm_first_or_nothing(void **state)
+{
+    (void)state;
+    struct vm vm = { .name = "t" };
+    bus_init(&vm.pio, "port");
+    assert_int_equal(pci_create(&vm), 0);           /* alone: fine */
+    assert_int_equal(pm_create(&vm), -1);           /* 0xCF9 is taken now */
+    vm_release_devices(&vm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +245,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_i8042_self_test_and_ctr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_i8042_reset_pulse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_i8042_output_port_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pci_latch_reads_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pci_host_bridge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pci_absent_functions_read_all_ones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pci_reset_register_still_resets, setup, teardown),
+        cmocka_unit_test(test_pci_window_needs_pm_first_or_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
