@@ -42,9 +42,10 @@ def tmp():
     shutil.rmtree(d)
 
 
-def start_api(sock, *extra):
-    """mini-kvm --api SOCK on a pty; returns once the socket accepts requests."""
-    c = pexpect.spawn(harness.MKVM, ["--api", sock] + list(extra), cwd=REPO, timeout=30,
+def start_api(sock, *extra, binary=None):
+    """mini-kvm --api SOCK on a pty (binary: harness.MKVM unless given); returns once the
+    socket accepts requests."""
+    c = pexpect.spawn(binary or harness.MKVM, ["--api", sock] + list(extra), cwd=REPO, timeout=30,
                       encoding="utf-8", codec_errors="replace")
     for _ in range(200):        # bounded: the socket accepts within a few ms
         s = socket.socket(socket.AF_UNIX)
