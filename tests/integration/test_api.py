@@ -323,7 +323,7 @@ def test_input_typed_ahead_of_a_restore_is_not_lost(tmp):
     """Bytes read from stdin between the UART's creation and its restore go after the
     restored FIFO (the first byte was lost before: 'cho' instead of 'echo')."""
     snap, mem, _ = boot_and_snapshot(tmp)
-    p = subprocess.run(["./mini-kvm", "--restore", snap, "--restore-mem", mem], cwd=REPO,
+    p = subprocess.run([harness.MKVM, "--restore", snap, "--restore-mem", mem], cwd=REPO,
                        input="echo typed-ahead\nshutdown\n", capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 0 and "echo typed-ahead\ntyped-ahead\n" in p.stdout, p
