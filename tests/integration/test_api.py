@@ -312,7 +312,7 @@ def test_two_vcpus_snapshot_and_restore(tmp):
     """The second vCPU (waiting for SIPI: our OS uses one) is paused, saved and restored
     too: its MP state and LAPIC are sections of their own."""
     snap, mem, before = boot_and_snapshot(tmp, disk=False, vcpus=2)
-    p = subprocess.run(["./mini-kvm", "--restore", snap, "--restore-mem", mem], cwd=REPO,
+    p = subprocess.run([harness.MKVM, "--restore", snap, "--restore-mem", mem], cwd=REPO,
                        input="ps\nshutdown\n", capture_output=True, text=True, timeout=30)
     m = UPTIME.search(p.stdout)
     assert p.returncode == 0 and m and int(m[1]) >= before, p
