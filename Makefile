@@ -267,9 +267,11 @@ check: setup-check
 	tests/run-integration
 	$(MAKE) check-asan
 
-# The direct integration tests again, against ./mini-kvm-asan: any ASan, LSan or
-# UBSan report fails the test it happened in (tests/integration/conftest.py).
+# The unit tests and the direct integration tests again, built with ASan+UBSan
+# (objects shared with ./mini-kvm-asan): any ASan, LSan or UBSan report fails
+# the unit test, or the integration test it happened in (conftest.py).
 check-asan: mini-kvm-asan
+	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' LDFLAGS= unit
 	MINI_KVM=mini-kvm-asan tests/run-integration --lab=never
 
 run: setup-run

@@ -19,7 +19,7 @@ struct devstate_ops {
 };
 
 #define DEVSTATE_MAX 32
-#define DEVSTATE_NAME 32
+#define DEVSTATE_NAME 28     /* "dev." + name fits a snapshot record name (32) */
 
 /* Register one instance; its section in the snapshot is named
  * "kind@index" (index: the order of creation among devices of the kind). */

@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+_Static_assert(sizeof("dev.") - 1 + DEVSTATE_NAME <= SNAP_NAME,
+               "a device's record name \"dev.<kind@index>\" fits its field");
+
 /* The guest's shape: what the restoring process must build before the
  * state goes in (the kernel is not needed: it is in guest RAM). */
 struct snap_config {

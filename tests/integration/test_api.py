@@ -42,9 +42,10 @@ def tmp():
     shutil.rmtree(d)
 
 
-def start_api(sock, *extra):
-    """mini-kvm --api SOCK on a pty; returns once the socket accepts requests."""
-    c = pexpect.spawn(harness.MKVM, ["--api", sock] + list(extra), cwd=REPO, timeout=30,
+def start_api(sock, *extra, binary=None):
+    """mini-kvm --api SOCK on a pty (binary: harness.MKVM unless given); returns once the
+    socket accepts requests."""
+    c = pexpect.spawn(binary or harness.MKVM, ["--api", sock] + list(extra), cwd=REPO, timeout=30,
                       encoding="utf-8", codec_errors="replace")
     for _ in range(200):        # bounded: the socket accepts within a few ms
         s = socket.socket(socket.AF_UNIX)
@@ -311,7 +312,7 @@ def test_two_vcpus_snapshot_and_restore(tmp):
     """The second vCPU (waiting for SIPI: our OS uses one) is paused, saved and restored
     too: its MP state and LAPIC are sections of their own."""
     snap, mem, before = boot_and_snapshot(tmp, disk=False, vcpus=2)
-    p = subprocess.run(["./mini-kvm", "--restore", snap, "--restore-mem", mem], cwd=REPO,
+    p = subprocess.run([harness.MKVM, "--restore", snap, "--restore-mem", mem], cwd=REPO,
                        input="ps\nshutdown\n", capture_output=True, text=True, timeout=30)
     m = UPTIME.search(p.stdout)
     assert p.returncode == 0 and m and int(m[1]) >= before, p
@@ -322,7 +323,7 @@ def test_input_typed_ahead_of_a_restore_is_not_lost(tmp):
     """Bytes read from stdin between the UART's creation and its restore go after the
     restored FIFO (the first byte was lost before: 'cho' instead of 'echo')."""
     snap, mem, _ = boot_and_snapshot(tmp)
-    p = subprocess.run(["./mini-kvm", "--restore", snap, "--restore-mem", mem], cwd=REPO,
+    p = subprocess.run([harness.MKVM, "--restore", snap, "--restore-mem", mem], cwd=REPO,
                        input="echo typed-ahead\nshutdown\n", capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 0 and "echo typed-ahead\ntyped-ahead\n" in p.stdout, p

@@ -27,3 +27,19 @@ def test_a_guest_assembler_warning_fails_the_build(tmp_path):
     assert bad.returncode != 0, bad.stdout + bad.stderr
     assert "0x510 shortened to 0x10" in bad.stderr, bad.stderr
     assert not (tmp_path / "wide.bin").exists()
+
+
+@pytest.mark.nokvm
+def test_a_command_line_cflags_keeps_the_project_flags(tmp_path):
+    """Issue 12, defect 4: `make CFLAGS='-O0 -g'` replaces only the user's part; -std=c11,
+    -D_GNU_SOURCE, -Isrc and the warnings stay (objects in a scratch BUILD directory)."""
+    out = tmp_path / "mini-kvm"
+    p = subprocess.run(["make", "-s", "-j2", "BUILD=%s" % tmp_path, "CFLAGS=-O0 -g", str(out)],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    v = subprocess.run([str(out), "--version"], capture_output=True, text=True, timeout=30)
+    assert v.returncode == 0 and v.stdout.startswith("mini-kvm "), v
+    n = subprocess.run(["make", "-n", "-B", "BUILD=%s" % tmp_path, "CFLAGS=-O0 -g",
+                        str(tmp_path / "src" / "main.o")], cwd=REPO, capture_output=True,
+                       text=True, timeout=30)
+    assert "-O0 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc" in n.stdout, n.stdout

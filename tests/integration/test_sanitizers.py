@@ -21,11 +21,14 @@ sanitizer_pass = pytest.mark.skipif(not os.environ.get("MINI_KVM"),
 def test_no_test_starts_mini_kvm_by_a_path_of_its_own():
     """A test that starts mini-kvm itself (Popen, pexpect) must use harness.MKVM, or the
     sanitizer pass would silently run the normal binary there. Shell command lines are
-    mapped by the harness; a Python string that is exactly the binary's path is not."""
+    mapped by the harness; a Python string that is exactly the binary's path is not. A
+    line saying "not harness.MKVM" (with its reason) is a deliberate exception."""
     bad = []
     for path in sorted(glob.glob(os.path.join(harness.REPO, "tests", "integration", "*.py"))):
         with open(path) as f:
             for n, line in enumerate(f, 1):
+                if "not harness.MKVM" in line:      # a deliberate, explained exception
+                    continue
                 if re.search(r"""["']\./mini-kvm["']|join\(REPO, ["']mini-kvm["']\)""", line):
                     bad.append("%s:%d: %s" % (os.path.basename(path), n, line.strip()))
     bad = [b for b in bad if not b.startswith(("harness.py", "test_sanitizers.py"))]

@@ -277,7 +277,7 @@ static void test_routes(void **state)
     (void)state;
     struct fake f = { .state = API_NOT_STARTED };
     struct api *a = calloc(1, sizeof(*a));
-    a->hooks = (struct api_hooks){ &f, f_state, f_start, f_pause, f_create, f_load };
+    a->hooks = (struct api_hooks){ &f, f_state, f_start, f_pause, f_create, f_load, NULL };
     vmconfig_init(&a->cfg);
     char out[4096];
     assert_int_equal(call(a, "GET", "/", "", out), 200);
