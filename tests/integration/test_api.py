@@ -153,6 +153,14 @@ def test_every_documented_error_path(tmp):
               "cannot open kernel")
         assert curl(sock, "PUT", "/boot-source", {"kernel_image_path": "os.elf"})[0] == 204
         assert curl(sock, "PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 32})[0] == 204
+        # a disk that cannot be opened fails after the UART exists: typed input must not
+        # reach the destroyed UART (the ASan pass checks), and a retry works
+        bad = {"drive_id": "rootfs", "path_on_host": "/nonexistent/d.img", "is_root_device": True}
+        assert curl(sock, "PUT", "/drives/rootfs", bad)[0] == 204
+        fault("PUT", "/actions", {"action_type": "InstanceStart"}, "/nonexistent/d.img")
+        c.sendline("typed while nothing runs")
+        good = dict(bad, path_on_host=os.path.join(tmp, "d.img"))
+        assert curl(sock, "PUT", "/drives/rootfs", good)[0] == 204
         assert curl(sock, "PUT", "/actions", {"action_type": "InstanceStart"})[0] == 204
         c.expect_exact("\n$ ")
         fault("PUT", "/actions", {"action_type": "InstanceStart"}, "already running")
