@@ -6,6 +6,7 @@
 #include "snapshot/snapfile.h"
 #include "cli.h"
 #include "core/util.h"
+#include "core/virtio_table.h"
 #include "core/vm.h"
 
 #include <errno.h>
@@ -34,6 +35,13 @@ static int save_config(const struct vm *vm, const struct options *opt, struct sn
     if (opt->nide) {
         errorf("%s: IDE disks cannot be snapshotted yet (virtio disks can)", vm->name);
         return -1;
+    }
+    for (int i = 0; i < vm->virtio.n; i++) {
+        if (vm->virtio.slot[i].device_id != VIRTIO_ID_BLOCK) {  /* TAP, vhost: not ours */
+            errorf("%s: virtio device type %u (net, rng, vsock) cannot be snapshotted yet "
+                   "(virtio-blk can)", vm->name, vm->virtio.slot[i].device_id);
+            return -1;
+        }
     }
     struct snap_config *c = xcalloc(1, sizeof(*c));
     c->mem = vm->mem.ram_size;
