@@ -194,7 +194,7 @@ clang-check: $(GEN_HEADERS)
 # FUZZ_RUNS executions under nice. A crash fails the run and leaves
 # build/fuzz/NAME/crash-*; `build/fuzz/NAME/fuzzer FILE` replays it.
 FUZZ_TARGETS := elf bzimage bootsector multiboot virtio_blk hypercall serial i8042 \
-                acpi_pm legacy_ports ide gdb_packet api_http snapshot_file
+                acpi_pm legacy_ports ide gdb_packet virtio_rng virtio_net api_http snapshot_file
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -I$(BUILD)/gen -Ifuzz -Itests/unit \

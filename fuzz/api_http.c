@@ -63,7 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (data[0] & 63) + 1;
     struct fake_vmm vmm = { .state = API_NOT_STARTED, .fail = data[0] & 64 };
     memset(&a, 0, sizeof(a));
-    a.hooks = (struct api_hooks){ &vmm, f_state, f_start, f_pause, f_create, f_load };
+    a.hooks = (struct api_hooks){ .ctx = &vmm, .state = f_state, .start = f_start,
+                                  .pause = f_pause, .snapshot_create = f_create,
+                                  .snapshot_load = f_load };
     vmconfig_init(&a.cfg);
     http_conn_init(&c);
     const char *p = (const char *)data + 1;

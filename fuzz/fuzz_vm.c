@@ -1,6 +1,7 @@
 /* fuzz_vm.c - the fake VM and input reader shared by the fuzz targets: no
  * KVM, no threads, nothing that can block, so one input is one quick run. */
 #include "fuzz_vm.h"
+#include "devices/virtio_mmio.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +144,29 @@ void fuzz_ops_run(struct fuzz_vm *f, struct fuzz_in *in, struct bus *b,
             other(f, &op, ctx);
         }
     }
+}
+
+static void virtio_poke(struct fuzz_vm *f, const struct fuzz_op *op, void *ctx)
+{
+    (void)ctx;
+    if (fuzz_op_kind(op) != FUZZ_OP_POKE)
+        return;
+    unsigned len = fuzz_op_len(op) > 4 ? 4 : fuzz_op_len(op);
+    guest_write(&f->vm.mem, ((uint64_t)op->off * 4) % f->vm.mem.ram_size, &op->val, len);
+}
+
+void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size)
+{
+    static const struct fuzz_range r[] = { { VIRTIO_MMIO_SLOT_BASE(0), VIRTIO_MMIO_SIZE } };
+    struct fuzz_in in = { data, size };
+    size_t ops_len = fuzz_u8(&in) * (size_t)FUZZ_OP_BYTES;
+    if (ops_len > in.n)
+        ops_len = in.n;
+    struct fuzz_in ops = { in.p, ops_len };
+    size_t ram = in.n - ops_len;
+    guest_write(&f->vm.mem, 0, in.p + ops_len,
+                ram < f->vm.mem.ram_size ? ram : f->vm.mem.ram_size);
+    fuzz_ops_run(f, &ops, &f->vm.mmio, r, 1, 8, virtio_poke, NULL);
 }
 
 int fuzz_scratch_file(char path[64], uint64_t size, const uint8_t *data, size_t n)

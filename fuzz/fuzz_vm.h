@@ -96,6 +96,13 @@ void fuzz_ops_run(struct fuzz_vm *f, struct fuzz_in *in, struct bus *b,
 /* Where off lands in r[0, nr) (off modulo their total length). */
 uint64_t fuzz_range_addr(const struct fuzz_range *r, unsigned nr, uint64_t off);
 
+/* The virtio targets' input: byte 0 = how many operations follow, then
+ * the guest's RAM from GPA 0 (ram bytes at most). Runs the operations on
+ * the virtio-mmio device in slot 0; FUZZ_OP_POKE writes the low `len` bytes
+ * of val at (off * 4) % ram: the guest changing rings it handed over. */
+#define FUZZ_VIRTIO_RAM (64u << 10)     /* small: rings and buffers cross its end */
+void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size);
+
 /* A scratch file of `size` bytes (a memfd, so nothing touches the disk),
  * named by its /proc/self/fd path in *path (64 bytes), filled with data
  * (repeated), or with a pattern that differs in every sector when data is

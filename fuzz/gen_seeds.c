@@ -205,6 +205,7 @@ static void seed_bootsector(void)
 #define VQ_HDR    0x300
 #define VQ_DATA   0x400
 #define VQ_STATUS 0x800
+#define BLK_FEATURES (1u << VIRTIO_BLK_F_FLUSH | 1u << VIRTIO_BLK_F_SEG_MAX)
 
 static void desc(uint8_t *ram, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
                  uint16_t next)
@@ -220,7 +221,10 @@ static void hdr(uint8_t *ram, unsigned i, uint32_t type, uint64_t sector)
 }
 
 /* The driver's start-up, then `notifies` notifications of queue 0. */
-static void virtio_driver(struct seed *ops, uint32_t qnum, unsigned notifies)
+/* The driver's start-up with features feat_lo (and VERSION_1), queue q of
+ * qnum entries at VQ_DESC/VQ_AVAIL/VQ_USED, DRIVER_OK, `notifies` kicks of q. */
+static void virtio_driver(struct seed *ops, uint32_t qnum, unsigned notifies, uint32_t feat_lo,
+                          uint32_t q)
 {
     out(ops, 4, VMMIO_STATUS, 0);
     out(ops, 4, VMMIO_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
@@ -229,10 +233,10 @@ static void virtio_driver(struct seed *ops, uint32_t qnum, unsigned notifies)
     out(ops, 4, VMMIO_DRV_FEATURES_SEL, 1);
     out(ops, 4, VMMIO_DRV_FEATURES, 1);              /* VIRTIO_F_VERSION_1 */
     out(ops, 4, VMMIO_DRV_FEATURES_SEL, 0);
-    out(ops, 4, VMMIO_DRV_FEATURES, 1u << VIRTIO_BLK_F_FLUSH | 1u << VIRTIO_BLK_F_SEG_MAX);
+    out(ops, 4, VMMIO_DRV_FEATURES, feat_lo);
     out(ops, 4, VMMIO_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    in(ops, 8, VMMIO_CONFIG);                        /* capacity */
-    out(ops, 4, VMMIO_QUEUE_SEL, 0);
+    in(ops, 8, VMMIO_CONFIG);                        /* capacity, MAC */
+    out(ops, 4, VMMIO_QUEUE_SEL, q);
     in(ops, 4, VMMIO_QUEUE_NUM_MAX);
     out(ops, 4, VMMIO_QUEUE_NUM, qnum);
     out(ops, 4, VMMIO_QUEUE_DESC_LO, VQ_DESC);
@@ -241,21 +245,21 @@ static void virtio_driver(struct seed *ops, uint32_t qnum, unsigned notifies)
     out(ops, 4, VMMIO_QUEUE_READY, 1);
     out(ops, 4, VMMIO_STATUS, 0xF);                  /* DRIVER_OK */
     for (unsigned i = 0; i < notifies; i++) {
-        out(ops, 4, VMMIO_QUEUE_NOTIFY, 0);
+        out(ops, 4, VMMIO_QUEUE_NOTIFY, q);
         in(ops, 4, VMMIO_INT_STATUS);
         out(ops, 4, VMMIO_INT_ACK, 3);
     }
 }
 
-static void save_virtio(const char *name, const struct seed *ops, const uint8_t *ram,
-                        size_t ram_len)
+static void save_virtio(const char *target, const char *name, const struct seed *ops,
+                        const uint8_t *ram, size_t ram_len)
 {
     struct seed s = { .n = 0 };
     s.b[0] = (uint8_t)(ops->n / 8);
     s.n = 1;
     put(&s, 1, ops->b, ops->n);
     put(&s, s.n, ram, ram_len);
-    save("virtio_blk", name, &s);
+    save(target, name, &s);
 }
 
 static void seed_virtio_blk(void)
@@ -281,29 +285,55 @@ static void seed_virtio_blk(void)
     uint16_t avail[2 + 4] = { 0, 4, 0, 3, 6, 8 };
     memcpy(ram + VQ_AVAIL, avail, sizeof(avail));
     struct seed ops = { .n = 0 };
-    virtio_driver(&ops, 16, 2);
-    save_virtio("four-requests", &ops, ram, sizeof(ram));
+    virtio_driver(&ops, 16, 2, BLK_FEATURES, 0);
+    save_virtio("virtio_blk", "four-requests", &ops, ram, sizeof(ram));
 
     /* a chain that loops back on itself */
     desc(ram, 2, VQ_STATUS, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 0);
-    save_virtio("loop", &ops, ram, sizeof(ram));
+    save_virtio("virtio_blk", "loop", &ops, ram, sizeof(ram));
 
     /* a length of 0xFFFFFFFF, then a queue size that is no power of two */
     desc(ram, 2, VQ_STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
     desc(ram, 1, VQ_DATA, 0xFFFFFFFF, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-    save_virtio("huge-length", &ops, ram, sizeof(ram));
+    save_virtio("virtio_blk", "huge-length", &ops, ram, sizeof(ram));
     ops.n = 0;
-    virtio_driver(&ops, 12, 1);
-    save_virtio("size-12", &ops, ram, sizeof(ram));
+    virtio_driver(&ops, 12, 1, BLK_FEATURES, 0);
+    save_virtio("virtio_blk", "size-12", &ops, ram, sizeof(ram));
 
     /* notifications before DRIVER_OK, and the guest rewriting the ring
      * between two notifications */
     ops.n = 0;
     out(&ops, 4, VMMIO_QUEUE_NOTIFY, 0);
-    virtio_driver(&ops, 16, 1);
+    virtio_driver(&ops, 16, 1, BLK_FEATURES, 0);
     op(&ops, K_POKE, WR, 2, 0, (VQ_AVAIL + 2) / 4, 9);
     out(&ops, 4, VMMIO_QUEUE_NOTIFY, 0);
-    save_virtio("early-notify-and-poke", &ops, ram, sizeof(ram));
+    save_virtio("virtio_blk", "early-notify-and-poke", &ops, ram, sizeof(ram));
+}
+
+/* virtio-rng: two device-writable buffers; virtio-net: a frame on the
+ * transmit queue (12-byte vnet header, then 60 bytes) and one receive buffer. */
+static void seed_virtio_rng_net(void)
+{
+    static uint8_t ram[VQ_STATUS + 16];
+    memset(ram, 0, sizeof(ram));
+    desc(ram, 0, VQ_DATA, 64, VIRTQ_DESC_F_WRITE, 0);
+    desc(ram, 1, VQ_DATA + 64, 4096, VIRTQ_DESC_F_WRITE, 0);
+    uint16_t avail[2 + 2] = { 0, 2, 0, 1 };
+    memcpy(ram + VQ_AVAIL, avail, sizeof(avail));
+    struct seed ops = { .n = 0 };
+    virtio_driver(&ops, 16, 2, 0, 0);
+    save_virtio("virtio_rng", "two-buffers", &ops, ram, sizeof(ram));
+
+    memset(ram, 0, sizeof(ram));
+    desc(ram, 0, VQ_DATA, 12 + 60, 0, 0);
+    memset(ram + VQ_DATA + 12, 0xFF, 6);             /* broadcast destination */
+    desc(ram, 1, VQ_DATA + 0x100, 12, VIRTQ_DESC_F_NEXT, 2);    /* header, then frame */
+    desc(ram, 2, VQ_DATA + 0x200, 60, 0, 0);
+    uint16_t tx[2 + 2] = { 0, 2, 0, 1 };
+    memcpy(ram + VQ_AVAIL, tx, sizeof(tx));
+    ops.n = 0;
+    virtio_driver(&ops, 16, 2, 1u << 5, 1);          /* VIRTIO_NET_F_MAC, the TX queue */
+    save_virtio("virtio_net", "transmit", &ops, ram, sizeof(ram));
 }
 
 /* ---- IDE: byte 0 = drives, then operations on 0x1F0-0x1F7 (0-7), 0x3F6 (8) ---- */
@@ -567,6 +597,7 @@ int main(int argc, char **argv)
     seed_bzimage();
     seed_bootsector();
     seed_virtio_blk();
+    seed_virtio_rng_net();
     seed_ide();
     seed_serial();
     seed_i8042();

@@ -165,7 +165,7 @@ static int parse_ide(const char *arg, struct options *o, char *err, size_t errle
 }
 
 /* "02:4d:4b:00:00:01" -> 6 bytes; unicast only (bit 0 of byte 0 clear). */
-static int parse_mac(const char *s, uint8_t mac[6])
+int cli_parse_mac(const char *s, uint8_t mac[6])
 {
     for (int i = 0; i < 6; i++) {
         char *end;
@@ -197,7 +197,7 @@ static int parse_net(const char *arg, struct options *o, char *err, size_t errle
                 FAIL("--net '%s': TAP name must be 1 to %zu bytes", arg, sizeof(n->tap) - 1);
             snprintf(n->tap, sizeof(n->tap), "%s", kv + 4);
         } else if (!strncmp(kv, "mac=", 4) && !n->has_mac) {
-            if (parse_mac(kv + 4, n->mac))
+            if (cli_parse_mac(kv + 4, n->mac))
                 FAIL("--net '%s': bad MAC address '%s' (expected a unicast address like "
                      "02:00:00:00:00:01)", arg, kv + 4);
             n->has_mac = true;

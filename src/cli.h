@@ -39,6 +39,9 @@ struct cli_net {
     bool no_vhost;              /* vhost=off: the userspace datapath */
 };
 
+/* "02:00:00:00:00:01" -> mac: a unicast address. 0, or -1 when malformed. */
+int cli_parse_mac(const char *s, uint8_t mac[6]);
+
 struct options {
     enum guest_mode mode;
     uint64_t mem;               /* bytes; 0 = default for the guest kind */

@@ -281,7 +281,8 @@ int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct opti
     struct platform p;
     int res = -1;
     if (create_vm(g, kvm, shape, shape->mem, shape->kernel, 0, con) == 0 &&
-        platform_create(&g->vm, shape, &p) == 0) {
+        platform_create(&g->vm, shape, &p) == 0 &&
+        (shape->no_rng || virtio_rng_create(&g->vm) == 0)) {   /* as setup_linux */
         g->vga = p.vga;
         res = snapshot_apply(&g->vm, &r, opt->restore_mem);
     }

@@ -59,6 +59,7 @@ static void common_options(struct vmm *v)
 /* A failed setup leaves no VM behind: the client may fix and retry. */
 static int failed(struct vmm *v, char *err, size_t n, const char *what)
 {
+    console_stop_input(v->con);     /* the UART it notified is about to go */
     vm_destroy(&v->g.vm);
     memset(&v->g, 0, sizeof(v->g));
     if (!err[0])

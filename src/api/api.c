@@ -226,8 +226,10 @@ static int configure(struct api *a, const struct http_request *r, char *out, siz
         e = vmconfig_machine(&a->cfg, r->body, r->body_len, err, sizeof(err));
     else if ((id = path_id(r->path, "/drives/")))
         e = vmconfig_drive(&a->cfg, id, r->body, r->body_len, err, sizeof(err));
+    else if ((id = path_id(r->path, "/network-interfaces/")))
+        e = vmconfig_net(&a->cfg, id, r->body, r->body_len, err, sizeof(err));
     else
-        return faultf(out, cap, "network interfaces are not supported by mini-kvm yet");
+        return faultf(out, cap, "%s: not supported by mini-kvm", r->path);
     return e ? fault(out, cap, err) : 204;
 }
 

@@ -198,6 +198,42 @@ static int drive(struct vmconfig *c, const char *id, json_t *o, const char *what
     return 0;
 }
 
+/* Firecracker's network interface: a TAP by name (host_dev_name) and an
+ * optional MAC; it becomes a --net tap=NAME[,mac=...] virtio-net device. */
+static int net(struct vmconfig *c, const char *id, json_t *o, const char *what,
+               char *err, size_t n)
+{
+    static const char *const known[] = { "iface_id", "host_dev_name", "guest_mac", NULL };
+    struct vmconfig_net d = { .net.has_mac = false };
+    char mac[32] = "";
+    if (only_known(o, known, what, err, n) ||
+        get_string(o, "iface_id", true, d.id, sizeof(d.id), what, err, n) ||
+        get_string(o, "host_dev_name", true, d.net.tap, sizeof(d.net.tap), what, err, n) ||
+        get_string(o, "guest_mac", false, mac, sizeof(mac), what, err, n))
+        return -1;
+    if (mac[0] && cli_parse_mac(mac, d.net.mac)) {
+        snprintf(err, n, "%s: guest_mac '%s' is not a unicast MAC address", what, mac);
+        return -1;
+    }
+    d.net.has_mac = mac[0] != 0;
+    if (id && strcmp(id, d.id)) {
+        snprintf(err, n, "%s: iface_id '%s' does not match the path's id '%s'", what, d.id, id);
+        return -1;
+    }
+    int slot = 0;
+    while (slot < c->nnets && strcmp(c->nets[slot].id, d.id))
+        slot++;
+    if (slot == c->nnets && c->ndrives + c->nnets >= VIRTIO_MMIO_MAX) {
+        snprintf(err, n, "%s: at most %d virtio devices (drives and interfaces)", what,
+                 VIRTIO_MMIO_MAX);
+        return -1;
+    }
+    c->nets[slot] = d;
+    if (slot == c->nnets)
+        c->nnets++;
+    return 0;
+}
+
 typedef int (*apply_fn)(struct vmconfig *, json_t *, const char *, char *, size_t);
 
 static int apply(struct vmconfig *c, const char *json, size_t len, apply_fn fn,
@@ -235,6 +271,20 @@ int vmconfig_drive(struct vmconfig *c, const char *id, const char *json, size_t 
     return r;
 }
 
+int vmconfig_net(struct vmconfig *c, const char *id, const char *json, size_t len,
+                 char *err, size_t n)
+{
+    json_t *o = vmconfig_parse(json, len, "network-interfaces", err, n);
+    if (!o)
+        return -1;
+    struct vmconfig t = *c;
+    int r = net(&t, id, o, "network-interfaces", err, n);
+    if (r == 0)
+        *c = t;
+    json_decref(o);
+    return r;
+}
+
 char *vmconfig_machine_json(const struct vmconfig *c)
 {
     json_t *o = json_pack("{s:I, s:I, s:b, s:b}", "vcpu_count", (json_int_t)c->vcpus,
@@ -253,9 +303,9 @@ static int config_file(struct vmconfig *c, json_t *o, const char *what, char *er
                                          "network-interfaces", NULL };
     if (only_known(o, known, what, err, n))
         return -1;
-    json_t *net = json_object_get(o, "network-interfaces");
-    if (net && (!json_is_array(net) || json_array_size(net) > 0)) {
-        snprintf(err, n, "%s: network-interfaces are not supported by mini-kvm yet", what);
+    json_t *nets = json_object_get(o, "network-interfaces");
+    if (nets && !json_is_array(nets)) {
+        snprintf(err, n, "%s: 'network-interfaces' must be an array", what);
         return -1;
     }
     json_t *bs = json_object_get(o, "boot-source"), *mc = json_object_get(o, "machine-config");
@@ -281,6 +331,13 @@ static int config_file(struct vmconfig *c, json_t *o, const char *what, char *er
         if (!json_is_object(d) || drive(c, NULL, d, "drives", err, n)) {
             if (!json_is_object(d))
                 snprintf(err, n, "%s: drives[%zu] must be an object", what, i);
+            return -1;
+        }
+    }
+    json_array_foreach(nets, i, d) {
+        if (!json_is_object(d) || net(c, NULL, d, "network-interfaces", err, n)) {
+            if (!json_is_object(d))
+                snprintf(err, n, "%s: network-interfaces[%zu] must be an object", what, i);
             return -1;
         }
     }
@@ -319,6 +376,8 @@ int vmconfig_to_options(const struct vmconfig *c, struct options *o, char *err, 
         o->cmdline = c->boot_args;
     o->cpus = c->vcpus;
     o->mem = (uint64_t)c->mem_mib << 20;
+    for (int i = 0; i < c->nnets; i++)
+        o->nets[o->nnets++] = c->nets[i].net;
     for (int pass = 0; pass < 2; pass++) {     /* the root device first: /dev/vda */
         for (int i = 0; i < c->ndrives; i++) {
             if (c->drives[i].root == (pass == 0)) {

@@ -17,6 +17,11 @@ struct vmconfig_drive {
     bool ro, root;
 };
 
+struct vmconfig_net {
+    char id[VMCONFIG_ID_MAX];
+    struct cli_net net;         /* host_dev_name -> tap, guest_mac -> mac */
+};
+
 struct vmconfig {
     bool have_boot;
     char kernel[CLI_PATH_MAX];
@@ -27,6 +32,8 @@ struct vmconfig {
     unsigned mem_mib;               /* default 128, as Firecracker */
     int ndrives;
     struct vmconfig_drive drives[CLI_MAX_DISKS];
+    int nnets;
+    struct vmconfig_net nets[VIRTIO_MMIO_MAX];
 };
 
 void vmconfig_init(struct vmconfig *c);
@@ -44,6 +51,8 @@ int vmconfig_boot_source(struct vmconfig *c, const char *json, size_t len, char 
 int vmconfig_machine(struct vmconfig *c, const char *json, size_t len, char *err, size_t n);
 int vmconfig_drive(struct vmconfig *c, const char *id, const char *json, size_t len,
                    char *err, size_t n);
+int vmconfig_net(struct vmconfig *c, const char *id, const char *json, size_t len,
+                 char *err, size_t n);
 
 /* GET /machine-config. Returns a malloc'd JSON string. */
 char *vmconfig_machine_json(const struct vmconfig *c);

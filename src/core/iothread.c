@@ -35,7 +35,26 @@ struct iothread {
     struct watch w[IOTHREAD_MAX_FDS];
     int n;
     struct watch seal;          /* marks sealfd's events */
+    int pausefd;                /* iothread_pause: park between callbacks */
+    struct watch pause;         /* marks pausefd's events */
+    bool pause_req, paused;     /* under lock */
+    pthread_cond_t cv;
 };
+
+/* On the thread, between callbacks: no device work is half done. */
+static void park(struct iothread *io)
+{
+    uint64_t v;
+    if (read(io->pausefd, &v, sizeof(v)) < 0)
+        return;
+    pthread_mutex_lock(&io->lock);
+    io->paused = true;
+    pthread_cond_broadcast(&io->cv);
+    while (io->pause_req && !atomic_load(&io->stop))
+        pthread_cond_wait(&io->cv, &io->lock);
+    io->paused = false;
+    pthread_mutex_unlock(&io->lock);
+}
 
 static void *io_main(void *p)
 {
@@ -56,9 +75,12 @@ static void *io_main(void *p)
         }
         for (int i = 0; i < n && !atomic_load(&io->stop); i++) {
             struct watch *w = ev[i].data.ptr;
-            if (w && w != &io->seal)
+            if (w && w != &io->seal && w != &io->pause)
                 w->fn(w->arg);
         }
+        for (int i = 0; i < n; i++)     /* after this batch's callbacks */
+            if (ev[i].data.ptr == &io->pause)
+                park(io);
     }
     return NULL;
 }
@@ -71,6 +93,9 @@ static void io_free(struct iothread *io)
         close(io->stopfd);
     if (io->sealfd >= 0)
         close(io->sealfd);
+    if (io->pausefd >= 0)
+        close(io->pausefd);
+    pthread_cond_destroy(&io->cv);
     pthread_mutex_destroy(&io->lock);
     free(io);
 }
@@ -85,11 +110,15 @@ static struct iothread *io_start(struct vm *vm)
     io->epfd = epoll_create1(EPOLL_CLOEXEC);
     io->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     io->sealfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    io->pausefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_cond_init(&io->cv, NULL);
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
     struct epoll_event sev = { .events = EPOLLIN, .data.ptr = &io->seal };
-    if (io->epfd < 0 || io->stopfd < 0 || io->sealfd < 0 ||
+    struct epoll_event pev = { .events = EPOLLIN, .data.ptr = &io->pause };
+    if (io->epfd < 0 || io->stopfd < 0 || io->sealfd < 0 || io->pausefd < 0 ||
         epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->stopfd, &ev) < 0 ||
-        epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->sealfd, &sev) < 0) {
+        epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->sealfd, &sev) < 0 ||
+        epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->pausefd, &pev) < 0) {
         errorf("%s: cannot set up the I/O thread: %s", vm->name, strerror(errno));
         io_free(io);
         return NULL;
@@ -165,6 +194,9 @@ void iothread_stop(struct iothread *io)
     if (!io)
         return;
     atomic_store(&io->stop, true);
+    pthread_mutex_lock(&io->lock);          /* a parked thread wakes too */
+    pthread_cond_broadcast(&io->cv);
+    pthread_mutex_unlock(&io->lock);
     uint64_t one = 1;
     if (write(io->stopfd, &one, sizeof(one)) < 0)
         errorf("%s: cannot stop the I/O thread: %s", io->name, strerror(errno));
@@ -175,4 +207,27 @@ void iothread_stop(struct iothread *io)
 bool iothread_current(const struct iothread *io)
 {
     return io && pthread_equal(pthread_self(), io->thread);
+}
+
+void iothread_pause(struct iothread *io)
+{
+    if (!io)
+        return;
+    pthread_mutex_lock(&io->lock);
+    io->pause_req = true;
+    uint64_t one = 1;
+    if (write(io->pausefd, &one, sizeof(one)) == sizeof(one))
+        while (!io->paused && !atomic_load(&io->stop))
+            pthread_cond_wait(&io->cv, &io->lock);
+    pthread_mutex_unlock(&io->lock);
+}
+
+void iothread_resume(struct iothread *io)
+{
+    if (!io)
+        return;
+    pthread_mutex_lock(&io->lock);
+    io->pause_req = false;
+    pthread_cond_broadcast(&io->cv);
+    pthread_mutex_unlock(&io->lock);
 }

@@ -32,6 +32,12 @@ void iothread_seal(struct iothread *io, struct sandbox *sb);
 /* Stop and join the thread; close its own fds (not the watched ones). */
 void iothread_stop(struct iothread *io);
 
+/* vm_pause / vm_resume: park the thread between two callbacks (no device
+ * work half done: a snapshot sees whole requests) and let it go on. io may
+ * be NULL. */
+void iothread_pause(struct iothread *io);
+void iothread_resume(struct iothread *io);
+
 /* True on the I/O thread itself (for assertions and tests). */
 bool iothread_current(const struct iothread *io);
 

@@ -186,6 +186,8 @@ int vm_pause(struct vm *vm)
         r = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &until);
     bool ok = vm->parked == vm->started && !atomic_load(&vm->stopping);
     pthread_mutex_unlock(&vm->pause_lock);
+    if (ok)
+        iothread_pause(vm->io);     /* and no device work half done */
     if (!ok) {
         errorf("%s: cannot pause: %s", vm->name, atomic_load(&vm->stopping)
                ? "the guest has stopped" : "a vCPU did not stop within 5 s");
@@ -202,6 +204,7 @@ void vm_pause_before_start(struct vm *vm)
 
 void vm_resume(struct vm *vm)
 {
+    iothread_resume(vm->io);
     pthread_mutex_lock(&vm->pause_lock);
     atomic_store(&vm->pause_req, false);
     pthread_cond_broadcast(&vm->pause_cond);

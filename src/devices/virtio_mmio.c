@@ -524,6 +524,16 @@ static int vmmio_restore(void *dev, const void *rec)
     t->drv_feat_sel = r->drv_feat_sel, t->drv_features = r->drv_features;
     t->line = r->line;          /* the irqchip's pin level comes with its own state */
     memcpy(t->vq, vq, sizeof(vq));
+    /* A kick the old process had not served yet is not in the snapshot:
+     * kick every ready queue once (an empty one finds nothing to do), and
+     * re-assert a pending interrupt through this process's irqfd. */
+    for (unsigned i = 0; t->ioeventfd && i < t->ops->num_queues; i++) {
+        uint64_t one = 1;
+        if (t->vq[i].ready && write(t->kick[i].fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+            errorf("%s: queue %u: cannot kick after restore: %s", t->name, i, strerror(errno));
+    }
+    if (t->irqfd >= 0 && t->isr)
+        irqfd_raise(t);
     pthread_mutex_unlock(&t->lock);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "snapshot/snapfile.h"
 #include "cli.h"
 #include "core/util.h"
+#include "core/virtio_table.h"
 #include "core/vm.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@ _Static_assert(sizeof("dev.") - 1 + DEVSTATE_NAME <= SNAP_NAME,
 struct snap_config {
     uint64_t mem;
     uint32_t ncpus, ndisks;
+    uint32_t rng, pad;          /* the kernel platform's virtio-rng (Linux) */
     char name[64];
     char disks[CLI_MAX_DISKS][CLI_PATH_MAX];
 };
@@ -35,10 +37,21 @@ static int save_config(const struct vm *vm, const struct options *opt, struct sn
         errorf("%s: IDE disks cannot be snapshotted yet (virtio disks can)", vm->name);
         return -1;
     }
+    bool rng = false;
+    for (int i = 0; i < vm->virtio.n; i++) {
+        uint32_t id = vm->virtio.slot[i].device_id;
+        rng |= id == VIRTIO_ID_RNG;     /* no state beyond its transport's record */
+        if (id != VIRTIO_ID_BLOCK && id != VIRTIO_ID_RNG) {     /* TAP, vhost: not ours */
+            errorf("%s: virtio device type %u (net, vsock) cannot be snapshotted yet "
+                   "(virtio-blk and -rng can)", vm->name, id);
+            return -1;
+        }
+    }
     struct snap_config *c = xcalloc(1, sizeof(*c));
     c->mem = vm->mem.ram_size;
     c->ncpus = (uint32_t)vm->ncpus;
     c->ndisks = (uint32_t)opt->ndisks;
+    c->rng = rng;
     snprintf(c->name, sizeof(c->name), "%s", vm->name);
     for (int i = 0; i < opt->ndisks; i++) {
         /* absolute, so a restore from another directory opens the same file */
@@ -134,6 +147,7 @@ int snapshot_open(struct snap_reader *r, const char *path, struct options *shape
     shape->mem = c->mem;
     shape->cpus = c->ncpus;
     shape->ndisks = (int)c->ndisks;
+    shape->no_rng = !c->rng;
     for (uint32_t i = 0; i < c->ndisks; i++) {
         if (!memchr(c->disks[i], 0, sizeof(c->disks[i]))) {
             errorf("%s: a disk path in the snapshot is not terminated", path);

@@ -286,7 +286,15 @@ static void test_routes(void **state)
     assert_non_null(strstr(out, "{\"fault_message\":\"Invalid request method and/or path: GET /nope"));
     assert_int_equal(call(a, "DELETE", "/boot-source", "", out), 400);
     assert_int_equal(call(a, "PUT", "/network-interfaces/eth0", "{}", out), 400);
-    assert_non_null(strstr(out, "not supported"));
+    assert_non_null(strstr(out, "missing required field 'iface_id'"));
+    assert_int_equal(call(a, "PUT", "/network-interfaces/eth0", "{\"iface_id\":\"eth0\","
+                          "\"host_dev_name\":\"tap0\",\"guest_mac\":\"01:00:00:00:00:01\"}", out), 400);
+    assert_non_null(strstr(out, "not a unicast MAC"));
+    assert_int_equal(call(a, "PUT", "/network-interfaces/eth0", "{\"iface_id\":\"eth0\","
+                          "\"host_dev_name\":\"tap0\",\"guest_mac\":\"02:00:00:00:00:07\"}", out), 204);
+    assert_int_equal(a->cfg.nnets, 1);
+    assert_string_equal(a->cfg.nets[0].net.tap, "tap0");
+    assert_int_equal(a->cfg.nets[0].net.mac[5], 7);
     assert_int_equal(call(a, "PATCH", "/vm", "{\"state\":\"Paused\"}", out), 400);
     assert_non_null(strstr(out, "not started"));
     assert_int_equal(call(a, "PUT", "/boot-source", "{\"kernel_image_path\":\"os.elf\"}", out), 204);
