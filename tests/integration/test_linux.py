@@ -31,10 +31,7 @@ T_IMPORT = time.time()
 CMDLINE_TWO = "console=ttyS0 quiet mkvm.test=two-cpus"
 CMDLINE_ONE = "console=ttyS0 quiet"
 
-# stty -echo first: the console echoes type-ahead as it arrives, which glued
-# script text onto R- lines ("R-uname=6.1.0-57-cloud-amd64f2)")
-SCRIPT_TWO = r"""stty -echo
-echo R-uname=$(uname -r)
+SCRIPT_TWO = r"""echo R-uname=$(uname -r)
 echo R-version=$(uname -v)
 echo R-nproc=$(nproc)
 echo R-online=$(cat /sys/devices/system/cpu/online)
@@ -68,8 +65,7 @@ echo R-vda-s8=$(dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -c 8)
 echo WRITTEN-BY-LINUX | dd of=/dev/vda bs=512 seek=100 conv=sync,fsync 2>/dev/null
 reboot
 """
-SCRIPT_EIGHT = r"""stty -echo
-echo R-nproc=$(nproc)
+SCRIPT_EIGHT = r"""echo R-nproc=$(nproc)
 echo R-packages=$(grep '^physical id' /proc/cpuinfo | sort -u | wc -l)
 echo R-cores=$(grep -m1 '^cpu cores' /proc/cpuinfo | cut -d: -f2)
 BOOTLOG
