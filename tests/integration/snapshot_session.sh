@@ -52,6 +52,7 @@ exec 4>"$dir/in2"
 echo "=== L1-date=$(date +%s)"
 printf 'echo R2-date=$(date +%%s)\n' >&4
 waitfor "$dir/out2" 'R2-date=1'
+echo "=== L1-date-after=$(date +%s)"      # the guest answered in between
 t3=$(cut -d' ' -f1 /proc/uptime)
 echo "=== restore to the shell's answer: uptime $t2 -> $t3"
 printf 'echo R2-uname=$(uname -r)\npoweroff -f\n' >&4

@@ -50,9 +50,12 @@ def test_linux_snapshot_restore_shell_answers_and_date_is_right(results):
     r1 = re.search(r"^R1-date=(\d+)", out, re.M)
     r2 = re.search(r"^R2-date=(\d+)", out, re.M)
     l1 = re.search(r"^=== L1-date=(\d+)", out, re.M)
-    assert r1 and r2 and l1, r
-    r1, r2, l1 = int(r1[1]), int(r2[1]), int(l1[1])
+    l1_after = re.search(r"^=== L1-date-after=(\d+)", out, re.M)
+    assert r1 and r2 and l1 and l1_after, r
+    r1, r2, l1, l1_after = int(r1[1]), int(r2[1]), int(l1[1]), int(l1_after[1])
     assert r2 - r1 >= 3, (r1, r2, r)            # the clock moved on over the gap
-    assert abs(r2 - l1) <= 3, (r2, l1, r)       # and is L1's wall clock
+    # and is L1's wall clock while the guest answered (the restored guest can take
+    # many seconds to answer in the emulated L1)
+    assert l1 - 2 <= r2 <= l1_after + 2, (l1, r2, l1_after, r)
     assert re.search(r"^R2-uname=\S+", out, re.M), r     # the shell answers again
     assert "=== restored rc=0" in out, r
