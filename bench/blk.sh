@@ -15,16 +15,11 @@ make -s mini-kvm || exit 1
 tools/mkinitramfs -q || exit 1
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
+. bench/lib.sh
 cp .cache/linux/vmlinuz .cache/linux/initrd.cpio.gz tests/integration/linux_session.sh "$dir/" || exit 1
 vmms="mini-kvm"
 if [ -z "${NO_QEMU:-}" ]; then
-    q=$(command -v qemu-system-x86_64) || { echo "blk: no qemu-system-x86_64 (or NO_QEMU=1)" >&2; exit 1; }
-    mkdir -p "$dir/qemu/lib" "$dir/qemu/share" && cp -L "$q" "$dir/qemu/bin" || exit 1
-    ldd "$q" | awk '/=>/ && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
-        while read -r lib; do cp -L "$lib" "$dir/qemu/lib/" || exit 1; done
-    for f in bios-microvm.bin linuxboot_dma.bin pvh.bin; do
-        cp -L "/usr/share/qemu/$f" "$dir/qemu/share/" 2>/dev/null
-    done
+    bundle_qemu_microvm "$dir" blk || exit 1
     vmms="$vmms qemu-microvm"
 fi
 

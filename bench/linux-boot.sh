@@ -24,26 +24,14 @@ dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 cp .cache/linux/vmlinuz .cache/linux/initrd.cpio.gz "$dir/" || exit 1
 
-# bundle BIN NAME: BIN and the shared libraries it needs, run in L1 through its own ld.so
-# (a static BIN is copied alone and run directly)
-bundle() {
-    mkdir -p "$dir/$2/lib" && cp -L "$1" "$dir/$2/bin" || return 1
-    ldd "$1" >/dev/null 2>&1 || return 0
-    ldd "$1" | awk '/=>/ && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
-        while read -r lib; do cp -L "$lib" "$dir/$2/lib/" || exit 1; done
-}
+. bench/lib.sh
 vmms="mini-kvm"
 if [ -z "${NO_QEMU:-}" ]; then
-    q=$(command -v qemu-system-x86_64) || { echo "linux-boot: no qemu-system-x86_64 (or set NO_QEMU=1)" >&2; exit 1; }
-    bundle "$q" qemu || exit 1
-    mkdir -p "$dir/qemu/share"
-    for f in bios-microvm.bin linuxboot_dma.bin pvh.bin; do
-        cp -L "/usr/share/qemu/$f" "$dir/qemu/share/" 2>/dev/null
-    done
+    bundle_qemu_microvm "$dir" linux-boot || exit 1
     vmms="$vmms qemu-microvm"
 fi
 if [ -n "${LKVM:-}" ]; then
-    bundle "$LKVM" lkvm || exit 1
+    bundle "$dir" "$LKVM" lkvm || exit 1
     vmms="$vmms kvmtool"
 fi
 

@@ -22,16 +22,11 @@ dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 cp "$XV6_DIR/xv6.img" "$XV6_DIR/fs.img" "$dir/" || exit 1
 
-# bundle BIN NAME: BIN and the shared libraries it needs, run in L1 through its own ld.so
-bundle() {
-    mkdir -p "$dir/$2/lib" && cp -L "$1" "$dir/$2/bin" || return 1
-    ldd "$1" | awk '/=>/ && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
-        while read -r lib; do cp -L "$lib" "$dir/$2/lib/" || exit 1; done
-}
+. bench/lib.sh
 vmms="mini-kvm"
 if [ -z "${NO_QEMU:-}" ]; then
     q=$(command -v qemu-system-x86_64) || { echo "xv6-boot: no qemu-system-x86_64 (or NO_QEMU=1)" >&2; exit 1; }
-    bundle "$q" qemu || exit 1
+    bundle "$dir" "$q" qemu || exit 1
     mkdir -p "$dir/qemu/share"
     # -M pc's firmware: SeaBIOS, the VGA BIOS (xv6 needs the CRTC ports: -vga std),
     # and the kvmvapic option ROM that -enable-kvm loads
