@@ -16,16 +16,29 @@ pid=$!
 exec 3>"$fifo"
 # Bytes typed before the guest's shell reads the console would be lost (the 8250 driver
 # flushes its FIFO when the port opens): poll, bounded, for the prompt first.
-n=0
-until grep -q 'mkvm-linux:' "$out"; do
-    kill -0 $pid 2>/dev/null || break
-    n=$((n + 1))
-    [ $n -gt $((limit * 20)) ] && break
-    sleep 0.05
-done
+# prompts N: wait, bounded, until the console holds N lines with the shell's prompt
+prompts() {
+    n=0
+    until [ "$(grep -c 'mkvm-linux:' "$out")" -ge "$1" ]; do
+        kill -0 $pid 2>/dev/null || break
+        n=$((n + 1))
+        [ $n -gt $((limit * 20)) ] && break
+        sleep 0.05
+    done
+}
+prompts 1
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "=== $name prompt: uptime $t0 -> $t1; L1-date=$(date +%s)"
-cat "$script" >&3
+# A script that starts with `stty -echo` gets that line alone first, and the rest only
+# once the next prompt shows it took effect: the line discipline echoes type-ahead as it
+# arrives, which would glue script text onto the script's own output lines.
+if [ "$(head -n 1 "$script")" = "stty -echo" ]; then
+    head -n 1 "$script" >&3
+    prompts 2
+    tail -n +2 "$script" >&3
+else
+    cat "$script" >&3
+fi
 wait $pid
 rc=$?
 exec 3>&-
