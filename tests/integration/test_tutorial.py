@@ -13,6 +13,9 @@
   fails).
 * ```console run=single: only the first line is a command; the rest,
   `$ ` lines included, is its output (a guest's own shell prompt).
+* ```console lab=linux: its one command runs in the lab's shared batch (it boots
+  Linux, which needs 32-bit paging); .cache/linux/ there is the batch's files,
+  and `poweroff -f` is typed at the guest's shell prompt.
 * ```text blocks are not run (the tutorial says why next to each).
 """
 import os
@@ -22,7 +25,8 @@ import subprocess
 
 import pytest
 
-from harness import REPO
+from harness import REPO, Cmd
+from test_linux import INITRD, PREPARE_ERROR, SESSION, VMLINUZ
 
 TUTORIAL = os.path.join(REPO, "docs", "tutorial.md")
 SKIP = {".git", ".cache", "build-asan", "__pycache__", ".pytest_cache"}
@@ -30,9 +34,29 @@ FENCE = re.compile(r"^```(\S*)(?: (\w+)=(\S+))?\n(.*?)^```\n", re.M | re.S)
 WILD = "[...]"
 
 
+COMMANDS = {}            # filled below, once blocks() exists
+
+
 def blocks():
     text = open(TUTORIAL, encoding="utf-8").read()
     return [(m.group(1), m.group(2), m.group(3), m.group(4)) for m in FENCE.finditer(text)]
+
+
+def lab_blocks():
+    """[(cmd, expected lines)] of the ```console lab=linux blocks."""
+    return [commands(body, False)[0][:2] for lang, key, value, body in blocks()
+            if lang == "console" and key == "lab"]
+
+
+def _lab_cmd():
+    if PREPARE_ERROR:
+        return Cmd("echo 'tools/mkinitramfs failed' >&2; exit 1")
+    body = "printf 'poweroff -f\\n' > \"$FILES/tut.txt\"\n"
+    for cmd, _ in lab_blocks():
+        args = cmd.replace(".cache/linux/", "$FILES/")
+        assert args.startswith("./mini-kvm "), cmd
+        body += "sh \"$FILES/linux_session.sh\" tut \"$FILES/tut.txt\" 150 %s\n" % args[11:]
+    return Cmd(body, timeout=200, files=[VMLINUZ, INITRD, SESSION])
 
 
 def commands(body, single):
@@ -96,7 +120,7 @@ def test_tutorial_blocks_are_well_formed():
     kinds = {(lang, key) for lang, key, _, _ in blocks()}
     assert ("console", None) in kinds and ("c", "file") in kinds and ("c", "insert") in kinds
     for lang, key, value, body in blocks():
-        assert key in (None, "file", "insert", "show", "run"), (lang, key)
+        assert key in (None, "file", "insert", "show", "run", "lab"), (lang, key)
         assert lang in ("console", "text", "c", "asm"), lang
         if lang == "console":
             assert body.startswith("$ "), body[:80]
@@ -113,7 +137,7 @@ def test_every_tutorial_command_prints_what_the_tutorial_says(tree):
                 f.write(body)
         elif key == "insert":
             insert(tree, value, body)
-        elif lang == "console":
+        elif lang == "console" and key != "lab":
             for cmd, expected, status in commands(body, key == "run" and value == "single"):
                 p = subprocess.run(["bash", "-c", cmd], cwd=tree, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -127,6 +151,24 @@ def test_every_tutorial_command_prints_what_the_tutorial_says(tree):
     assert ran >= 20, ran
 
 
+@pytest.mark.needs("linux")
+def test_the_tutorial_linux_command_boots_to_its_shell(results):
+    assert len(lab_blocks()) == 1
+    r = results["tutorial-linux"]
+    m = re.search(r"=== tut stdout\n(.*)\n=== tut stderr\n(.*)=== tut rc=(\d+)", r.out, re.S)
+    assert m, r
+    out = m.group(1).replace("\r\n", "\n").splitlines()
+    expected = lab_blocks()[0][1]
+    assert m.group(3) == "0" and matches(expected, out), (
+        "docs/tutorial.md's Linux command: status %s\n--- got ---\n%s\n--- want ---\n%s\n"
+        "--- stderr ---\n%s" % (m.group(3), "\n".join(out[-40:]), "\n".join(expected),
+                                m.group(2)))
+    assert "mkvm-linux:" in m.group(1), r      # the shell answered, then powered off
+
+
 def test_the_tutorial_picture_is_a_png():
     with open(os.path.join(REPO, "docs", "img", "trace-uart-ports.png"), "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+COMMANDS["tutorial-linux"] = _lab_cmd()
