@@ -101,6 +101,12 @@ static int setup_elf(struct guest *g, const struct options *opt, const uint8_t *
 {
     struct vm *vm = &g->vm;
     struct platform p;
+    /* The boot info has no place for a ramdisk: say so rather than drop it. */
+    if (opt->nmodules) {
+        errorf("%s: an ELF64 kernel takes no initrd or modules (-i %s); only bzImage "
+               "and multiboot kernels do", opt->kernel, opt->modules[0]);
+        return -1;
+    }
     if (elf_load(vm, img, len, opt->kernel, e) || x86_build_long_mode_tables(vm) ||
         platform_create(vm, opt, &p))
         return -1;

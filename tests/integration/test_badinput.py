@@ -35,6 +35,8 @@ FILE_ERRORS = {     # name -> (command, a string the one error line must contain
     "ram-too-small-real": ("./mini-kvm -m 64K counter.bin", "counter.bin"),
     "ram-too-small-long": ("./mini-kvm --mode long -m 1M hello64.bin", "hello64.bin"),
     "missing-second": ("./mini-kvm hello.bin $FILES/nonexistent.bin", "nonexistent.bin"),
+    # an ELF64 kernel has nowhere to put a ramdisk: refused, not silently dropped
+    "initrd-for-elf64": ("./mini-kvm -k os.elf -i hello.bin", "takes no initrd"),
 }
 
 # A FIFO with no writer: open(2) without O_NONBLOCK would block forever (issue 12, defect 1).
