@@ -116,6 +116,32 @@ def package_dir(pkg, log):
     return pdir
 
 
+def system_map(release, log):
+    """CACHE/System.map-RELEASE, taken once from linux-image-RELEASE-dbg (the
+    only Debian package that ships it, ~280 MB: streamed, never unpacked whole)."""
+    path = os.path.join(CACHE, "System.map-" + release)
+    if os.path.exists(path):
+        return path
+    pkg = "linux-image-%s-dbg" % release
+    log("downloading %s for its System.map (apt-get download)..." % pkg)
+    os.makedirs(CACHE, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=CACHE, prefix="tmp-dbg-")
+    try:
+        run(["apt-get", "download", pkg], cwd=tmp, what="apt-get download " + pkg)
+        debs = glob.glob(os.path.join(tmp, "*.deb"))
+        if len(debs) != 1:
+            raise Error("apt-get download %s: expected one .deb, got %d" % (pkg, len(debs)))
+        member = "./usr/lib/debug/boot/System.map-" + release
+        p = subprocess.run("dpkg-deb --fsys-tarfile '%s' | tar -xO --occurrence=1 '%s'"
+                           % (debs[0], member), shell=True, capture_output=True)
+        if p.returncode or b" T start_kernel\n" not in p.stdout:
+            raise Error("%s: no usable %s in it" % (os.path.basename(debs[0]), member))
+        atomic_write(path, p.stdout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
 def kernel_files(pdir):
     """(vmlinuz, modules dir) of an unpacked linux-image package."""
     vmlinuz = glob.glob(os.path.join(pdir, "boot/vmlinuz-*"))

@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -399,8 +400,8 @@ def test_raw_protocol_hostile_packets(tmp_path):
 #
 # L1 has no gdb (busybox only), so the lab command talks the protocol itself through
 # busybox nc with packets made here. The address comes from the kernel's System.map,
-# which Debian ships only in the -dbg package: _system_map() downloads that once
-# (apt-get download, ~280 MB) and keeps just System.map in .cache/linux/.
+# which Debian ships only in the -dbg package: tools/debkernel.py takes it from there
+# once (apt-get download, ~280 MB) and keeps just System.map in the shared cache.
 
 LINUX = os.path.join(REPO, ".cache", "linux")
 VMLINUZ, INITRD = os.path.join(LINUX, "vmlinuz"), os.path.join(LINUX, "initrd.cpio.gz")
@@ -421,28 +422,10 @@ def _system_map():
                 return None, "tools/mkinitramfs: " + (p.stderr.strip() or "failed")
         with open(os.path.join(LINUX, "release")) as f:
             release = f.read().strip()
-        path = os.path.join(LINUX, "System.map-" + release)
-        if os.path.exists(path):
-            return path, None
-        tmp = tempfile.mkdtemp(prefix="mkvm-dbg-")
-        try:
-            pkg = "linux-image-%s-dbg" % release
-            subprocess.run(["apt-get", "download", pkg], cwd=tmp, check=True,
-                           capture_output=True, timeout=900)
-            deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
-            member = "./usr/lib/debug/boot/System.map-" + release
-            out = subprocess.run("dpkg-deb --fsys-tarfile %s | tar -xO --occurrence=1 %s"
-                                 % (deb, member), shell=True, cwd=tmp, check=True,
-                                 capture_output=True, timeout=300).stdout
-            if b" t do_idle\n" not in out:
-                return None, "%s: no System.map in %s" % (pkg, deb)
-            with open(path + ".tmp", "wb") as f:
-                f.write(out)
-            os.rename(path + ".tmp", path)
-            return path, None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    except (OSError, IndexError, subprocess.SubprocessError) as e:
+        sys.path.insert(0, os.path.join(REPO, "tools"))
+        import debkernel
+        return debkernel.system_map(release, lambda m: print(m, file=sys.stderr)), None
+    except Exception as e:      # debkernel.Error, OSError, a failed download
         return None, "System.map: %s" % e
 
 
