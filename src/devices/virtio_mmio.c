@@ -1,5 +1,5 @@
-/* virtio_mmio.c - virtio-mmio version 2 registers, feature negotiation and
- * split virtqueues whose every guest address is checked by guest_ptr(). */
+/* virtio_mmio.c - virtio-mmio version 2 registers, feature negotiation,
+ * interrupts (irqfd) and notifications (ioeventfd) of every virtio device. */
 #include "virtio_mmio.h"
 #include "core/bus.h"
 #include "core/devstate.h"
@@ -12,17 +12,12 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "virtio rings are little-endian; this code assumes a little-endian host"
-#endif
 
 struct virtio_mmio {
     struct vm *vm;
@@ -106,7 +101,7 @@ void virtio_mmio_signal(struct virtio_mmio *t, struct virtqueue *q)
     raise_isr(t, VIRTIO_INT_USED);
 }
 
-/* ---- virtqueues ---- */
+/* ---- virtqueues (the walk itself: virtqueue.c) ---- */
 
 static bool usable(const struct virtio_mmio *t, const struct virtqueue *q)
 {
@@ -114,36 +109,11 @@ static bool usable(const struct virtio_mmio *t, const struct virtqueue *q)
            !(t->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
-/* Validate a queue's size, alignment and that all three rings lie in guest
- * RAM; keep the checked host pointers. 0, or -1 with the reason in why. */
-static int vq_map(struct virtio_mmio *t, struct virtqueue *q, char *why, size_t n)
-{
-    uint64_t num = q->num;
-    if (num == 0 || num > q->num_max || (num & (num - 1))) {
-        snprintf(why, n, "invalid size %u (max %u, power of 2)", q->num, q->num_max);
-        return -1;
-    }
-    if (q->desc_gpa % 16 || q->avail_gpa % 2 || q->used_gpa % 4) {
-        snprintf(why, n, "misaligned ring address");
-        return -1;
-    }
-    q->desc = guest_ptr(&t->vm->mem, q->desc_gpa, 16 * num);
-    q->avail = guest_ptr(&t->vm->mem, q->avail_gpa, 6 + 2 * num);
-    q->used = guest_ptr(&t->vm->mem, q->used_gpa, 6 + 8 * num);
-    if (!q->desc || !q->avail || !q->used) {
-        snprintf(why, n, "ring outside guest RAM (desc 0x%llx avail 0x%llx used 0x%llx, "
-                 "size %u)", (unsigned long long)q->desc_gpa,
-                 (unsigned long long)q->avail_gpa, (unsigned long long)q->used_gpa, q->num);
-        return -1;
-    }
-    return 0;
-}
-
 /* QueueReady = 1: a checked queue starts at index 0. */
 static void vq_enable(struct virtio_mmio *t, unsigned qi, struct virtqueue *q)
 {
     char why[160];
-    if (vq_map(t, q, why, sizeof(why))) {
+    if (vq_map(q, &t->vm->mem, why, sizeof(why))) {
         virtio_mmio_fail(t, "queue %u: %s", qi, why);
         return;
     }
@@ -152,155 +122,15 @@ static void vq_enable(struct virtio_mmio *t, unsigned qi, struct virtqueue *q)
     q->ready = true;
 }
 
-static void vq_reset(struct virtqueue *q, unsigned num_max)
-{
-    memset(q, 0, sizeof(*q));
-    q->num_max = num_max;
-    q->num = num_max;
-}
-
-/* Read one descriptor exactly once: the guest may change it under us. */
-static struct virtq_desc read_desc(const struct virtqueue *q, uint16_t i)
-{
-    const struct virtq_desc *d = &q->desc[i];
-    return (struct virtq_desc){
-        .addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED),
-        .len = __atomic_load_n(&d->len, __ATOMIC_RELAXED),
-        .flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED),
-        .next = __atomic_load_n(&d->next, __ATOMIC_RELAXED),
-    };
-}
-
-/* Add descriptor i to the chain; -1 (device failed) when it is bad. */
-static int chain_add(struct virtio_mmio *t, struct vq_chain *c, uint16_t i,
-                     const struct virtq_desc *d)
-{
-    if (d->flags & VIRTQ_DESC_F_INDIRECT) {
-        virtio_mmio_fail(t, "descriptor %u: indirect descriptors not negotiated", i);
-        return -1;
-    }
-    void *p = guest_ptr(&t->vm->mem, d->addr, d->len);
-    if (!p) {
-        virtio_mmio_fail(t, "descriptor %u: buffer 0x%llx+%u outside guest RAM", i,
-                         (unsigned long long)d->addr, d->len);
-        return -1;
-    }
-    unsigned k = c->nr_rd + c->nr_wr;
-    c->iov[k] = (struct iovec){ p, d->len };
-    if (d->flags & VIRTQ_DESC_F_WRITE) {
-        c->nr_wr++;
-        c->wr_len += d->len;
-    } else if (c->nr_wr) {
-        virtio_mmio_fail(t, "descriptor %u: device-readable after device-writable", i);
-        return -1;
-    } else {
-        c->nr_rd++;
-        c->rd_len += d->len;
-    }
-    return 0;
-}
-
-/* Walk the chain from head; at most q->num descriptors (no loops). */
-static int chain_walk(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c,
-                      uint16_t head)
-{
-    memset(c, 0, offsetof(struct vq_chain, iov));
-    c->head = head;
-    uint16_t i = head;
-    for (unsigned count = 0;; count++) {
-        if (count == q->num) {
-            virtio_mmio_fail(t, "chain at descriptor %u longer than the queue (loop?)", head);
-            return -1;
-        }
-        struct virtq_desc d = read_desc(q, i);
-        if (chain_add(t, c, i, &d))
-            return -1;
-        if (!(d.flags & VIRTQ_DESC_F_NEXT))
-            return 0;
-        if (d.next >= q->num) {
-            virtio_mmio_fail(t, "descriptor %u: next %u out of range (size %u)", i,
-                             d.next, q->num);
-            return -1;
-        }
-        i = d.next;
-    }
-}
-
 int vq_pop(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c)
 {
     if (!usable(t, q))
         return 0;
-    uint16_t avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
-    uint16_t waiting = (uint16_t)(avail_idx - q->last_avail);
-    if (waiting == 0)
-        return 0;
-    if (waiting > q->num) {
-        virtio_mmio_fail(t, "avail index %u is %u entries ahead (queue size %u)",
-                         avail_idx, waiting, q->num);
-        return -1;
-    }
-    uint16_t head = __atomic_load_n(&q->avail->ring[q->last_avail % q->num],
-                                    __ATOMIC_RELAXED);
-    if (head >= q->num) {
-        virtio_mmio_fail(t, "avail ring entry %u out of range (size %u)", head, q->num);
-        return -1;
-    }
-    if (chain_walk(t, q, c, head))
-        return -1;
-    q->last_avail++;
-    return 1;
-}
-
-void vq_unpop(struct virtqueue *q)
-{
-    q->last_avail--;
-}
-
-void vq_push(struct virtqueue *q, uint16_t head, uint32_t written)
-{
-    struct virtq_used_elem *e = &q->used->ring[q->used_idx % q->num];
-    __atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
-    q->used_idx++;
-    __atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
-    q->pushed = true;
-}
-
-/* Copy between a flat buffer and the iovec's bytes [off, off+len); the
- * direction says which way. Returns the bytes copied. */
-static uint64_t iov_copy(const struct iovec *iov, unsigned n, uint64_t off,
-                         uint8_t *buf, uint64_t len, bool to_iov)
-{
-    uint64_t done = 0;
-    for (unsigned i = 0; i < n && done < len; i++) {
-        if (off >= iov[i].iov_len) {
-            off -= iov[i].iov_len;
-            continue;
-        }
-        uint64_t k = iov[i].iov_len - off;
-        if (k > len - done)
-            k = len - done;
-        uint8_t *guest = (uint8_t *)iov[i].iov_base + off;
-        if (to_iov)
-            memcpy(guest, buf + done, k);
-        else
-            memcpy(buf + done, guest, k);
-        done += k;
-        off = 0;
-    }
-    return done;
-}
-
-uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
-                    void *buf, uint64_t len)
-{
-    return iov_copy(iov, n, off, buf, len, false);
-}
-
-uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t off,
-                      const void *buf, uint64_t len)
-{
-    return iov_copy(iov, n, off, (uint8_t *)(uintptr_t)buf, len, true);
+    char why[160];
+    int r = vq_next(q, &t->vm->mem, c, why, sizeof(why));
+    if (r < 0)
+        virtio_mmio_fail(t, "%s", why);
+    return r;
 }
 
 /* ---- registers ---- */
@@ -512,7 +342,8 @@ static int vmmio_restore(void *dev, const void *rec)
                                     .used_gpa = s->used_gpa, .last_avail = s->last_avail,
                                     .used_idx = s->used_idx, .pushed = s->pushed,
                                     .ready = s->ready };
-        if (s->num_max != t->vq[i].num_max || (s->ready && vq_map(t, &vq[i], why, sizeof(why)))) {
+        if (s->num_max != t->vq[i].num_max ||
+            (s->ready && vq_map(&vq[i], &t->vm->mem, why, sizeof(why)))) {
             errorf("%s: queue %u in the snapshot: %s", t->name, i,
                    s->num_max != t->vq[i].num_max ? "another queue size" : why);
             return -1;

@@ -1,5 +1,5 @@
-/* virtio_mmio.h - the virtio-mmio transport (virtio 1.x, MMIO version 2) and
- * its split virtqueues, shared by every virtio device (blk, later net). */
+/* virtio_mmio.h - the virtio-mmio transport (virtio 1.x, MMIO version 2),
+ * shared by every virtio device (blk, net, rng, vsock); queues: virtqueue.h. */
 #ifndef MINI_KVM_VIRTIO_MMIO_H
 #define MINI_KVM_VIRTIO_MMIO_H
 
@@ -7,9 +7,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
 #include "core/virtio_table.h"
+#include "devices/virtqueue.h"
 
 struct vm;
 struct virtio_mmio;
@@ -50,40 +50,6 @@ enum virtio_mmio_reg {
 
 #define VIRTIO_F_VERSION_1 32   /* feature bit number */
 
-/* Split virtqueue layout (virtio 1.2, 2.7). */
-#define VIRTQ_DESC_F_NEXT     1
-#define VIRTQ_DESC_F_WRITE    2
-#define VIRTQ_DESC_F_INDIRECT 4
-
-struct virtq_desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
-struct virtq_avail { uint16_t flags, idx, ring[]; /* then used_event */ };
-struct virtq_used_elem { uint32_t id, len; };
-struct virtq_used { uint16_t flags, idx; struct virtq_used_elem ring[]; };
-
-#define VQ_MAX_SIZE   256   /* largest QueueNumMax a device may ask for */
-#define VQ_MAX_QUEUES 4
-
-struct virtqueue {
-    uint32_t num, num_max;              /* QueueNum, QueueNumMax */
-    bool ready;
-    uint64_t desc_gpa, avail_gpa, used_gpa;
-    /* Host views of the rings, bounds-checked when the queue became ready. */
-    struct virtq_desc *desc;
-    struct virtq_avail *avail;
-    struct virtq_used *used;
-    uint16_t last_avail, used_idx;
-    bool pushed;                        /* used entries since last signal */
-};
-
-/* One available descriptor chain, as host buffers: iov[0, nr_rd) are
- * device-readable, iov[nr_rd, nr_rd + nr_wr) device-writable. */
-struct vq_chain {
-    uint16_t head;
-    unsigned nr_rd, nr_wr;
-    uint64_t rd_len, wr_len;            /* total bytes of each part */
-    struct iovec iov[VQ_MAX_SIZE];
-};
-
 struct virtio_dev_ops {
     const char *name;                   /* "virtio-blk", for messages */
     uint32_t device_id;                 /* 2 = block, 1 = network */
@@ -120,11 +86,8 @@ struct virtqueue *virtio_mmio_queue(struct virtio_mmio *t, unsigned q);
 /* Pop the next available chain: 1 = popped, 0 = none (or the queue is not
  * usable), -1 = malformed (the device is marked NEEDS_RESET, reported once). */
 int vq_pop(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c);
-/* Give back the chain just popped (the device could not use it yet: no
- * packet to receive after all); the next vq_pop returns it again. */
-void vq_unpop(struct virtqueue *q);
-/* Return a chain to the driver with `written` bytes stored in it. */
-void vq_push(struct virtqueue *q, uint16_t head, uint32_t written);
+/* vq_unpop, vq_push and the iov_* copies: devices/virtqueue.h. */
+
 /* Raise the used-buffer interrupt if anything was pushed (done for you
  * after ops->notify returns). */
 void virtio_mmio_signal(struct virtio_mmio *t, struct virtqueue *q);
@@ -133,13 +96,6 @@ void virtio_mmio_signal(struct virtio_mmio *t, struct virtqueue *q);
  * and print the reason once per device. */
 void virtio_mmio_fail(struct virtio_mmio *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Scatter/gather copies over iov[0, n), starting `off` bytes in. Return the
- * bytes copied (less than len when the buffers end first). */
-uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off,
-                    void *buf, uint64_t len);
-uint64_t iov_from_buf(const struct iovec *iov, unsigned n, uint64_t off,
-                      const void *buf, uint64_t len);
 
 /* The eventfd of queue q that the I/O thread watches (KVM's ioeventfd on
  * QueueNotify); tests write it to notify as KVM would. -1 if none. */
