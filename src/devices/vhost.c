@@ -51,9 +51,9 @@ int vhost_open(struct vhost *v, const char *dev, struct vm *vm, const char *name
     return 0;
 }
 
-int vhost_set_features(struct vhost *v, uint64_t driver_features)
+int vhost_set_features(struct vhost *v, uint64_t driver_features, uint64_t device_bits)
 {
-    uint64_t f = driver_features & v->features & VHOST_TRANSPORT_BITS;
+    uint64_t f = driver_features & v->features & (VHOST_TRANSPORT_BITS | device_bits);
     if (ioctl(v->fd, VHOST_SET_FEATURES, &f) < 0) {
         errorf("%s: VHOST_SET_FEATURES 0x%llx: %s", v->name, (unsigned long long)f,
                strerror(errno));

@@ -19,9 +19,10 @@ struct vhost {
  * or says so); -1 after one error line. */
 int vhost_open(struct vhost *v, const char *dev, struct vm *vm, const char *name);
 
-/* VHOST_SET_FEATURES with the driver's features the kernel knows (ring and
- * transport bits; device bits such as MAC stay ours). 0 or -1 + a line. */
-int vhost_set_features(struct vhost *v, uint64_t driver_features);
+/* VHOST_SET_FEATURES with the driver's features the kernel knows: ring and
+ * transport bits, and of the device's own bits only `device_bits` (net's
+ * MRG_RXBUF; MAC, CSUM... stay ours). 0 or -1 + a line. */
+int vhost_set_features(struct vhost *v, uint64_t driver_features, uint64_t device_bits);
 
 /* Queue qi: size, next avail index, ring addresses (the transport's checked
  * host pointers), the eventfd KVM signals on QueueNotify (kick) and the one

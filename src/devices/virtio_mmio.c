@@ -95,10 +95,8 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *fmt, ...)
 
 void virtio_mmio_signal(struct virtio_mmio *t, struct virtqueue *q)
 {
-    if (!q->pushed)
-        return;
-    q->pushed = false;
-    raise_isr(t, VIRTIO_INT_USED);
+    if (vq_need_signal(q))
+        raise_isr(t, VIRTIO_INT_USED);
 }
 
 /* ---- virtqueues (the walk itself: virtqueue.c) ---- */
@@ -119,6 +117,7 @@ static void vq_enable(struct virtio_mmio *t, unsigned qi, struct virtqueue *q)
     }
     q->last_avail = q->used_idx = 0;
     q->pushed = false;
+    vq_set_features(q, t->drv_features);
     q->ready = true;
 }
 
@@ -135,9 +134,18 @@ int vq_pop(struct virtio_mmio *t, struct virtqueue *q, struct vq_chain *c)
 
 /* ---- registers ---- */
 
+/* Every device gets the ring features: the walk (virtqueue.c) follows
+ * indirect tables and EVENT_IDX, and so does the kernel's vhost. */
 static uint64_t device_features(const struct virtio_mmio *t)
 {
-    return t->ops->features | (1ULL << VIRTIO_F_VERSION_1);
+    return t->ops->features | (1ULL << VIRTIO_F_VERSION_1) |
+           (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VIRTIO_RING_F_EVENT_IDX);
+}
+
+static void set_ring_features(struct virtio_mmio *t)
+{
+    for (unsigned i = 0; i < VQ_MAX_QUEUES; i++)
+        vq_set_features(&t->vq[i], t->drv_features);
 }
 
 static struct virtqueue *sel_queue(struct virtio_mmio *t)
@@ -182,6 +190,8 @@ static void write_status(struct virtio_mmio *t, uint32_t v)
         v &= ~VIRTIO_STATUS_FEATURES_OK;
     bool now_ok = (v & VIRTIO_STATUS_DRIVER_OK) && !(t->status & VIRTIO_STATUS_DRIVER_OK);
     t->status = v | (t->status & VIRTIO_STATUS_NEEDS_RESET);
+    if (now_ok)
+        set_ring_features(t);
     if (now_ok && t->ops->activate)
         t->ops->activate(t->dev, t, t->drv_features);
 }
@@ -355,6 +365,7 @@ static int vmmio_restore(void *dev, const void *rec)
     t->drv_feat_sel = r->drv_feat_sel, t->drv_features = r->drv_features;
     t->line = r->line;          /* the irqchip's pin level comes with its own state */
     memcpy(t->vq, vq, sizeof(vq));
+    set_ring_features(t);       /* follow from drv_features */
     /* A kick the old process had not served yet is not in the snapshot:
      * kick every ready queue once (an empty one finds nothing to do), and
      * re-assert a pending interrupt through this process's irqfd. */

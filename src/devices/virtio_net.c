@@ -22,6 +22,13 @@
 /* At most this many frames per wake-up of the I/O thread before it lets a
  * vCPU have the transport lock again. */
 #define RX_BURST 64
+/* The largest frame the TAP gives us, with its header: with the guest's
+ * receive offloads a 64 KiB GSO frame, else an Ethernet frame (+ VLAN). */
+#define RX_FRAME_GSO (TAP_VNET_HDR_LEN + 18 + 65535)
+#define RX_FRAME     (TAP_VNET_HDR_LEN + 18 + 1500)
+/* MRG_RXBUF: at most this many buffers for one frame (Linux's mergeable
+ * buffers are at least 1518 bytes: 44 for the largest frame). */
+#define RX_MAX_BUFS  64
 
 struct virtio_net {
     struct virtio_dev_ops ops;
@@ -37,7 +44,17 @@ struct virtio_net {
     bool vhost_running;             /* the TAP is its backend (DRIVER_OK) */
     struct vhost vh;
     int call[2];                    /* vhost signals used buffers, per queue */
+    bool mrg;                       /* MRG_RXBUF: a frame may span buffers */
+    uint32_t rx_frame;              /* the largest frame, RX_FRAME(_GSO) */
     struct vq_chain rx_chain, tx_chain;
+    /* MRG_RXBUF: the buffers gathered for one frame, their iovecs in a row */
+    struct rx_bufs {
+        unsigned n, niov;
+        uint64_t total;
+        uint16_t head[RX_MAX_BUFS];
+        uint32_t len[RX_MAX_BUFS];
+        struct iovec iov[VQ_MAX_SIZE];
+    } rxb;
 };
 
 void virtio_net_default_mac(const char *tap, uint8_t mac[6])
@@ -94,32 +111,86 @@ static void net_notify(void *dev, struct virtio_mmio *t, unsigned qi)
 
 /* ---- RX: TAP -> guest, on the VM's I/O thread ---- */
 
-/* Read one frame into one RX chain. 1 = delivered, 0 = nothing to read or
- * no buffer (rx_wait says which), -1 = the device failed. */
-static int rx_one(struct virtio_net *n, struct virtqueue *q)
+/* Pop one RX chain: 1, 0 = none, -1 = failed (device-readable parts, or
+ * a first buffer too short for the header). */
+static int rx_pop(struct virtio_net *n, struct virtqueue *q, bool first)
 {
     struct vq_chain *c = &n->rx_chain;
     int r = vq_pop(n->t, q, c);
-    if (r <= 0) {
-        n->rx_wait = r == 0;
-        return r;
-    }
-    if (c->nr_rd || c->wr_len < TAP_VNET_HDR_LEN) {
+    if (r > 0 && (c->nr_rd || c->wr_len == 0 || (first && c->wr_len < TAP_VNET_HDR_LEN))) {
         virtio_mmio_fail(n->t, "RX chain %u: %s", c->head,
                          c->nr_rd ? "has device-readable buffers" : "shorter than the header");
         return -1;
     }
-    ssize_t got = readv(n->fd, c->iov + c->nr_rd, (int)c->nr_wr);
-    if (got < 0) {
-        vq_unpop(q);                /* EAGAIN: the chain waits for the next frame */
+    return r;
+}
+
+/* Gather RX chains until they hold the largest frame (one chain without
+ * MRG_RXBUF). 1 = enough, 0 = the driver must give more first (none
+ * taken), -1 = failed. */
+static int rx_gather(struct virtio_net *n, struct virtqueue *q)
+{
+    struct rx_bufs *b = &n->rxb;
+    const struct vq_chain *c = &n->rx_chain;
+    b->n = b->niov = 0;
+    b->total = 0;
+    int r = 1;
+    while (b->total < (n->mrg ? n->rx_frame : 1) && b->n < RX_MAX_BUFS &&
+           (r = rx_pop(n, q, b->n == 0)) > 0) {
+        if (b->niov + c->nr_wr > VQ_MAX_SIZE) {
+            vq_unpop(q);
+            break;
+        }
+        memcpy(b->iov + b->niov, c->iov, c->nr_wr * sizeof(*c->iov));
+        b->niov += c->nr_wr;
+        b->head[b->n] = c->head;
+        b->len[b->n++] = c->wr_len > UINT32_MAX ? UINT32_MAX : (uint32_t)c->wr_len;
+        b->total += c->wr_len;
+    }
+    if (r < 0)
+        return -1;
+    /* Too little room for a large frame and the driver can still add some:
+     * wait for it (Linux keeps at least half its ring posted). */
+    if (r == 0 && (b->n == 0 || (b->total < n->rx_frame && b->n < q->num))) {
+        for (unsigned i = 0; i < b->n; i++)
+            vq_unpop(q);
+        return 0;
+    }
+    return 1;
+}
+
+/* Read one frame into the gathered buffers. 1 = delivered, 0 = nothing to
+ * read or no buffer (rx_wait says which), -1 = the device failed. */
+static int rx_one(struct virtio_net *n, struct virtqueue *q)
+{
+    struct rx_bufs *b = &n->rxb;
+    int r = rx_gather(n, q);
+    if (r <= 0) {
+        n->rx_wait = r == 0;
+        return r;
+    }
+    ssize_t got = readv(n->fd, b->iov, (int)b->niov);
+    if (got < 0) {                  /* EAGAIN: the chains wait for the next frame */
+        for (unsigned i = 0; i < b->n; i++)
+            vq_unpop(q);
         if (errno != EAGAIN && errno != EINTR)
             errorf("%s: read: %s", n->name, strerror(errno));
         return 0;
     }
-    /* Without VIRTIO_NET_F_MRG_RXBUF a frame is one chain: num_buffers = 1. */
-    uint16_t one = 1;
-    iov_from_buf(c->iov + c->nr_rd, c->nr_wr, 10, &one, sizeof(one));
-    vq_push(q, c->head, (uint32_t)got);
+    /* The buffers the frame filled, in order; the rest go back. */
+    uint64_t left = (uint64_t)got;
+    uint16_t used = 0;
+    while (used < b->n && (used == 0 || left))
+        left -= left < b->len[used] ? left : b->len[used], used++;
+    for (unsigned i = used; i < b->n; i++)
+        vq_unpop(q);
+    iov_from_buf(b->iov, b->niov, 10, &used, sizeof(used));   /* num_buffers */
+    left = (uint64_t)got;
+    for (unsigned i = 0; i < used; i++) {
+        uint32_t k = left < b->len[i] ? (uint32_t)left : b->len[i];
+        vq_push(q, b->head[i], k);
+        left -= k;
+    }
     return 1;
 }
 
@@ -175,7 +246,7 @@ static int set_backend(struct virtio_net *n, int fd)
 /* DRIVER_OK: the rings (checked by the transport) and the TAP to vhost. */
 static int vhost_start(struct virtio_net *n, struct virtio_mmio *t, uint64_t f)
 {
-    if (vhost_set_features(&n->vh, f))
+    if (vhost_set_features(&n->vh, f, 1ULL << VIRTIO_NET_F_MRG_RXBUF))
         return -1;
     for (unsigned q = 0; q < 2; q++)
         if (vhost_start_queue(&n->vh, q, virtio_mmio_queue(t, q), virtio_mmio_kick_fd(t, q),
@@ -197,6 +268,9 @@ static void net_activate(void *dev, struct virtio_mmio *t, uint64_t f)
                                      HAS(VIRTIO_NET_F_GUEST_TSO4), HAS(VIRTIO_NET_F_GUEST_TSO6),
                                      HAS(VIRTIO_NET_F_GUEST_ECN)))
         virtio_mmio_fail(t, "cannot set the TAP's offloads");
+    n->mrg = HAS(VIRTIO_NET_F_MRG_RXBUF);
+    n->rx_frame = HAS(VIRTIO_NET_F_GUEST_TSO4) || HAS(VIRTIO_NET_F_GUEST_TSO6)
+                  ? RX_FRAME_GSO : RX_FRAME;
 #undef HAS
     if (!n->vhost)
         rx_burst(n);
@@ -266,7 +340,8 @@ static int create(struct vm *vm, int fd, bool is_tap, bool vhost, const char *na
                     1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |
                     1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
                     1ULL << VIRTIO_NET_F_HOST_ECN | 1ULL << VIRTIO_NET_F_GUEST_TSO4 |
-                    1ULL << VIRTIO_NET_F_GUEST_TSO6 | 1ULL << VIRTIO_NET_F_GUEST_ECN,
+                    1ULL << VIRTIO_NET_F_GUEST_TSO6 | 1ULL << VIRTIO_NET_F_GUEST_ECN |
+                    1ULL << VIRTIO_NET_F_MRG_RXBUF,
         .num_queues = 2,
         .queue_max = VIRTIO_NET_QUEUE,
         .config_read = net_config_read,

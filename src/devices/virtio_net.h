@@ -18,6 +18,7 @@ struct vm;
 #define VIRTIO_NET_F_HOST_TSO4  11
 #define VIRTIO_NET_F_HOST_TSO6  12
 #define VIRTIO_NET_F_HOST_ECN   13
+#define VIRTIO_NET_F_MRG_RXBUF  15  /* a received frame may span several buffers */
 #define VIRTIO_NET_F_STATUS     16
 #define VIRTIO_NET_S_LINK_UP    1
 

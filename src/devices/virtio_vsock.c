@@ -68,7 +68,7 @@ static int set_running(struct virtio_vsock *v, int on)
 static void vsock_activate(void *dev, struct virtio_mmio *t, uint64_t f)
 {
     struct virtio_vsock *v = dev;
-    int r = vhost_set_features(&v->vh, f);
+    int r = vhost_set_features(&v->vh, f, 0);
     for (unsigned q = 0; q < 2 && r == 0; q++)
         r = vhost_start_queue(&v->vh, q, virtio_mmio_queue(t, q), virtio_mmio_kick_fd(t, q),
                               v->call[q]);

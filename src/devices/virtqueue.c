@@ -40,6 +40,13 @@ int vq_map(struct virtqueue *q, const struct guest_mem *mem, char *why, size_t n
     return 0;
 }
 
+void vq_set_features(struct virtqueue *q, uint64_t features)
+{
+    q->indirect = (features >> VIRTIO_RING_F_INDIRECT_DESC) & 1;
+    q->event_idx = (features >> VIRTIO_RING_F_EVENT_IDX) & 1;
+    q->signalled_valid = false;
+}
+
 /* Read one descriptor exactly once: the guest may change it under us. */
 static struct virtq_desc read_desc(const struct virtqueue *q, uint16_t i)
 {
@@ -52,14 +59,11 @@ static struct virtq_desc read_desc(const struct virtqueue *q, uint16_t i)
     };
 }
 
-/* Add descriptor i to the chain; -1 (reason in why) when it is bad. */
-static int chain_add(const struct guest_mem *mem, struct vq_chain *c, uint16_t i,
-                     const struct virtq_desc *d, char *why, size_t n)
+/* Add one buffer to the chain; -1 (reason in why) when it is bad. */
+static int chain_add(const struct virtqueue *q, const struct guest_mem *mem,
+                     struct vq_chain *c, uint16_t i, const struct virtq_desc *d,
+                     char *why, size_t n)
 {
-    if (d->flags & VIRTQ_DESC_F_INDIRECT) {
-        snprintf(why, n, "descriptor %u: indirect descriptors not negotiated", i);
-        return -1;
-    }
     void *p = guest_ptr(mem, d->addr, d->len);
     if (!p) {
         snprintf(why, n, "descriptor %u: buffer 0x%llx+%u outside guest RAM", i,
@@ -67,6 +71,10 @@ static int chain_add(const struct guest_mem *mem, struct vq_chain *c, uint16_t i
         return -1;
     }
     unsigned k = c->nr_rd + c->nr_wr;
+    if (k >= q->num) {              /* indirect tables count too (2.7.5.3.1) */
+        snprintf(why, n, "chain at descriptor %u longer than the queue", c->head);
+        return -1;
+    }
     c->iov[k] = (struct iovec){ p, d->len };
     if (d->flags & VIRTQ_DESC_F_WRITE) {
         c->nr_wr++;
@@ -79,6 +87,49 @@ static int chain_add(const struct guest_mem *mem, struct vq_chain *c, uint16_t i
         c->rd_len += d->len;
     }
     return 0;
+}
+
+/* Walk the table of an indirect descriptor d (2.7.5.3): its entries are
+ * copied once each, unaligned allowed, and may not be indirect themselves;
+ * at most its own size of them (no loops). */
+static int walk_indirect(const struct virtqueue *q, const struct guest_mem *mem,
+                         struct vq_chain *c, uint16_t i, const struct virtq_desc *d,
+                         char *why, size_t n)
+{
+    uint32_t count = d->len / sizeof(struct virtq_desc);
+    const uint8_t *table = guest_ptr(mem, d->addr, d->len);
+    const char *bad = !q->indirect ? "indirect descriptors not negotiated"
+                    : d->flags & VIRTQ_DESC_F_NEXT ? "indirect descriptor with NEXT"
+                    : d->len % sizeof(struct virtq_desc) || !count ? "indirect table length"
+                    : !table ? "indirect table outside guest RAM" : NULL;
+    if (bad) {
+        snprintf(why, n, "descriptor %u: %s (0x%llx+%u)", i, bad,
+                 (unsigned long long)d->addr, d->len);
+        return -1;
+    }
+    uint32_t j = 0;
+    for (uint32_t seen = 0;; seen++) {
+        struct virtq_desc e;
+        if (seen == count) {
+            snprintf(why, n, "descriptor %u: indirect chain loops", i);
+            return -1;
+        }
+        memcpy(&e, table + (size_t)j * sizeof(e), sizeof(e));
+        if (e.flags & VIRTQ_DESC_F_INDIRECT) {
+            snprintf(why, n, "descriptor %u: indirect inside indirect", i);
+            return -1;
+        }
+        if (chain_add(q, mem, c, i, &e, why, n))
+            return -1;
+        if (!(e.flags & VIRTQ_DESC_F_NEXT))
+            return 0;
+        if (e.next >= count) {
+            snprintf(why, n, "descriptor %u: indirect next %u out of range (%u)", i,
+                     e.next, count);
+            return -1;
+        }
+        j = e.next;
+    }
 }
 
 /* Walk the chain from head; at most q->num descriptors (no loops). */
@@ -94,7 +145,9 @@ static int chain_walk(const struct virtqueue *q, const struct guest_mem *mem,
             return -1;
         }
         struct virtq_desc d = read_desc(q, i);
-        if (chain_add(mem, c, i, &d, why, n))
+        if (d.flags & VIRTQ_DESC_F_INDIRECT)
+            return walk_indirect(q, mem, c, i, &d, why, n);
+        if (chain_add(q, mem, c, i, &d, why, n))
             return -1;
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
             return 0;
@@ -107,16 +160,38 @@ static int chain_walk(const struct virtqueue *q, const struct guest_mem *mem,
     }
 }
 
+/* EVENT_IDX: the driver's used_event and the device's avail_event live in
+ * the spare slot after each ring (both inside the mapped rings). */
+static uint16_t *used_event(const struct virtqueue *q) { return &q->avail->ring[q->num]; }
+static uint16_t *avail_event(const struct virtqueue *q)
+{
+    return (uint16_t *)&q->used->ring[q->num];
+}
+
+/* The driver's avail index; with EVENT_IDX and nothing new, ask for a
+ * notification at the next entry and read the index once more: the driver
+ * stores its index and then reads avail_event, we store avail_event and
+ * then read the index (a full fence each side), so one of us sees the other. */
+static uint16_t avail_idx(const struct virtqueue *q)
+{
+    uint16_t idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+    if (idx != q->last_avail || !q->event_idx)
+        return idx;
+    __atomic_store_n(avail_event(q), q->last_avail, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+}
+
 int vq_next(struct virtqueue *q, const struct guest_mem *mem, struct vq_chain *c,
             char *why, size_t n)
 {
-    uint16_t avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
-    uint16_t waiting = (uint16_t)(avail_idx - q->last_avail);
+    uint16_t idx = avail_idx(q);
+    uint16_t waiting = (uint16_t)(idx - q->last_avail);
     if (waiting == 0)
         return 0;
     if (waiting > q->num) {
         snprintf(why, n, "avail index %u is %u entries ahead (queue size %u)",
-                 avail_idx, waiting, q->num);
+                 idx, waiting, q->num);
         return -1;
     }
     uint16_t head = __atomic_load_n(&q->avail->ring[q->last_avail % q->num],
@@ -144,6 +219,26 @@ void vq_push(struct virtqueue *q, uint16_t head, uint32_t written)
     q->used_idx++;
     __atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
     q->pushed = true;
+}
+
+bool vq_need_signal(struct virtqueue *q)
+{
+    if (!q->pushed)
+        return false;
+    q->pushed = false;
+    /* used.idx is stored; the driver stores used_event (or the flag) and
+     * then re-reads used.idx: a full fence each side (see avail_idx). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!q->event_idx)
+        return !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) &
+                 VIRTQ_AVAIL_F_NO_INTERRUPT);
+    uint16_t ev = __atomic_load_n(used_event(q), __ATOMIC_RELAXED);
+    uint16_t old = q->signalled, now = q->used_idx;
+    bool first = !q->signalled_valid;
+    q->signalled = now;
+    q->signalled_valid = true;
+    /* vring_need_event: did used.idx pass used_event since the last one? */
+    return first || (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
 }
 
 /* Copy between a flat buffer and the iovec's bytes [off, off+len); the

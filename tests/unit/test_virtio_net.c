@@ -112,7 +112,8 @@ static void test_config_and_features(void **state)
         bool want = bit == VIRTIO_NET_F_MAC || bit == VIRTIO_NET_F_STATUS ||
                     bit == VIRTIO_NET_F_CSUM || bit == VIRTIO_NET_F_GUEST_CSUM ||
                     (bit >= VIRTIO_NET_F_GUEST_TSO4 && bit <= VIRTIO_NET_F_GUEST_ECN) ||
-                    (bit >= VIRTIO_NET_F_HOST_TSO4 && bit <= VIRTIO_NET_F_HOST_ECN);
+                    (bit >= VIRTIO_NET_F_HOST_TSO4 && bit <= VIRTIO_NET_F_HOST_ECN) ||
+                    bit == VIRTIO_NET_F_MRG_RXBUF;
         assert_int_equal((feat >> bit) & 1, want);
     }
     uint8_t cfg[8];
@@ -214,6 +215,49 @@ static void test_rx_waits_for_buffers(void **state)
         frame(pkt + 12, 64, (uint8_t)i);
         assert_memory_equal(vd_gp(&f->d, RXB + 0x1000 * i + 12, 64), pkt + 12, 64);
     }
+}
+
+/* MRG_RXBUF: a frame larger than one buffer fills several, in order, with
+ * num_buffers in the first; until the posted buffers can hold the largest
+ * frame the device waits for more; unused buffers stay the driver's. */
+static void test_rx_mergeable_buffers(void **state)
+{
+    struct fixture *f = *state;
+    driver_up(f, 1ULL << VIRTIO_NET_F_MRG_RXBUF);
+    for (unsigned i = 0; i < 4; i++) {
+        memset(vd_gp(&f->d, RXB + 0x1000 * i, 0x1000), 0xEE, 0x1000);
+        vd_desc(&f->d, VIRTIO_NET_RXQ, i, RXB + 0x1000 * i, 1024, VIRTQ_DESC_F_WRITE, 0);
+    }
+    uint8_t pkt[12 + 1400] = { 0 }, small[12 + 64] = { 0 };
+    frame(pkt + 12, 1400, 9);
+    frame(small + 12, 64, 1);
+    assert_int_equal(send(f->peer, pkt, sizeof(pkt), 0), (ssize_t)sizeof(pkt));
+    assert_int_equal(send(f->peer, small, sizeof(small), 0), (ssize_t)sizeof(small));
+    vd_avail(&f->d, VIRTIO_NET_RXQ, 0);         /* 1 KiB: not enough for 1530 */
+    vd_notify(&f->d, VIRTIO_NET_RXQ);           /* served on this thread (no KVM) */
+    struct virtq_used_elem e;
+    assert_false(vd_next_used(&f->d, VIRTIO_NET_RXQ, &e));
+    for (uint16_t i = 1; i < 4; i++)
+        vd_avail(&f->d, VIRTIO_NET_RXQ, i);
+    vd_notify(&f->d, VIRTIO_NET_RXQ);
+    assert_true(wait_used(f, VIRTIO_NET_RXQ, &e));
+    assert_int_equal(e.id, 0);
+    assert_int_equal(e.len, 1024);
+    assert_true(wait_used(f, VIRTIO_NET_RXQ, &e));
+    assert_int_equal(e.id, 1);
+    assert_int_equal(e.len, sizeof(pkt) - 1024);
+    uint8_t *b0 = vd_gp(&f->d, RXB, 1024), *b1 = vd_gp(&f->d, RXB + 0x1000, 1024);
+    assert_int_equal(b0[10] | b0[11] << 8, 2);  /* num_buffers */
+    assert_memory_equal(b0 + 12, pkt + 12, 1024 - 12);
+    assert_memory_equal(b1, pkt + 1024, sizeof(pkt) - 1024);
+    assert_true(wait_used(f, VIRTIO_NET_RXQ, &e));   /* the small one: buffer 2 */
+    assert_int_equal(e.id, 2);
+    assert_int_equal(e.len, sizeof(small));
+    uint8_t *b2 = vd_gp(&f->d, RXB + 0x2000, 1024);
+    assert_int_equal(b2[10] | b2[11] << 8, 1);
+    assert_memory_equal(b2 + 12, small + 12, 64);
+    assert_false(vd_next_used(&f->d, VIRTIO_NET_RXQ, &e));   /* buffer 3 is still posted */
+    assert_int_equal(*(uint8_t *)vd_gp(&f->d, RXB + 0x3000, 1), 0xEE);
 }
 
 /* Hostile drivers: notifications before DRIVER_OK do nothing; a TX chain with
@@ -353,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx_on_the_io_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_frame_reaches_the_guest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_mergeable_buffers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_rx_chain, setup, teardown),
         cmocka_unit_test(test_default_mac_is_stable_and_local),

@@ -49,7 +49,8 @@ static void test_identity_and_table(void **state)
     assert_int_equal(vd_rd32(d, VMMIO_DEVICE_ID), VIRTIO_ID_RNG);
     assert_int_equal(d->vm->virtio.n, 1);
     assert_string_equal(d->vm->virtio.slot[0].name, "virtio-rng");
-    assert_int_equal(vd_features(d), 1ULL << VIRTIO_F_VERSION_1);   /* nothing else */
+    assert_int_equal(vd_features(d), 1ULL << VIRTIO_F_VERSION_1 |      /* and the ring's */
+                     1ULL << VIRTIO_RING_F_INDIRECT_DESC | 1ULL << VIRTIO_RING_F_EVENT_IDX);
 }
 
 /* Two 64-byte requests: both filled (used length 64), different bytes, not zeros. */
