@@ -199,16 +199,24 @@ FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -I$(BUILD)/gen -Ifuzz -Itests/unit \
                -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_OBJS := $(filter-out $(BUILD)/fuzz/obj/src/main.o,$(SRCS:%.c=$(BUILD)/fuzz/obj/%.o)) \
-             $(ASMS:%.S=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/fuzz/fuzz_vm.o
+# The fixture (fuzz_vm, and fake_iothread instead of the real I/O thread)
+# is no code under test: no coverage feedback from its loops.
+FUZZ_FIXTURE := fuzz_vm fake_iothread
+FUZZ_OBJS := $(filter-out $(BUILD)/fuzz/obj/src/main.o $(BUILD)/fuzz/obj/src/core/iothread.o,\
+                          $(SRCS:%.c=$(BUILD)/fuzz/obj/%.o)) \
+             $(ASMS:%.S=$(BUILD)/fuzz/obj/%.o) $(FUZZ_FIXTURE:%=$(BUILD)/fuzz/obj/fuzz/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%/fuzzer)
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
-# The fixture is no code under test: no coverage feedback from its loops.
-$(BUILD)/fuzz/obj/fuzz/fuzz_vm.o: fuzz/fuzz_vm.c
+# The console's per-byte loops (line splitting, escape tracking) compare each
+# byte of guest output with constants: traced, they were 85% of the
+# hypercall target's time on 64 KiB WRITEs. Edge coverage and ASan stay.
+$(BUILD)/fuzz/obj/src/core/console.o: FUZZ_CFLAGS += -fno-sanitize-coverage=trace-cmp
+
+$(FUZZ_FIXTURE:%=$(BUILD)/fuzz/obj/fuzz/%.o): $(BUILD)/fuzz/obj/fuzz/%.o: fuzz/%.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -11,15 +11,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct fuzz_vm f;
     if (fuzz_vm_init(&f, 2 << 20, false))
         __builtin_trap();
-    char path[64];
-    int fd = fuzz_scratch_file(path, size, data, size);
+    /* One scratch file for the run, refilled with each input (a memfd made
+     * and closed per input cost more than the loaders' work). */
+    static char path[64];
+    static int fd = -1;
     if (fd < 0)
+        fd = fuzz_scratch_file(path, 0, NULL, 0);
+    if (fd < 0 || ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
         __builtin_trap();
     struct boot_entry e;
     if (bootsector_load(&f.vm, path, &e) == 0 &&
         (size < 512 || data[510] != 0x55 || data[511] != 0xAA || e.ip != 0x7C00))
         __builtin_trap();           /* accepted something that is no boot sector */
-    close(fd);
     flat_load_real(&f.vm, data, size, "fuzz.bin", &e);
     flat_load_long(&f.vm, data, size, "fuzz.bin", &e);
     fuzz_vm_fini(&f);

@@ -34,8 +34,32 @@ uint64_t fuzz_u64(struct fuzz_in *in)
     return lo | (uint64_t)fuzz_u32(in) << 32;
 }
 
+/* Guest RAM is mapped once and kept from input to input (mapping, faulting
+ * in and unmapping it was a good part of every run): each input finds it
+ * all zero again, as a fresh mapping would be. Small RAM is cleared with
+ * memset; large RAM (the loaders') with MADV_DONTNEED, which drops only the
+ * pages the last input touched. */
+#define FUZZ_RAM_MEMSET_MAX (256u << 10)
+
+static int ram_reset(struct guest_mem *kept, uint64_t ram)
+{
+    if (kept->nr && kept->ram_size != ram)
+        mem_free(kept);
+    if (!kept->nr)
+        return ram ? mem_init(kept, ram) : 0;
+    for (int i = 0; i < kept->nr; i++) {
+        if (kept->r[i].size <= FUZZ_RAM_MEMSET_MAX)
+            memset(kept->r[i].host, 0, kept->r[i].size);
+        else if (madvise(kept->r[i].host, kept->r[i].size, MADV_DONTNEED))
+            return -1;
+    }
+    return 0;
+}
+
 int fuzz_vm_init(struct fuzz_vm *f, uint64_t ram, bool owns_stdin)
 {
+    if (ram_reset(&f->ram, ram))
+        return -1;
     memset(&f->vm, 0, sizeof(f->vm));
     memset(&f->cpu, 0, sizeof(f->cpu));
     memset(&f->run, 0, sizeof(f->run));
@@ -45,8 +69,7 @@ int fuzz_vm_init(struct fuzz_vm *f, uint64_t ram, bool owns_stdin)
     f->vm.fd = -1;
     bus_init(&f->vm.pio, "port");
     bus_init(&f->vm.mmio, "mmio");
-    if (ram && mem_init(&f->vm.mem, ram))
-        return -1;
+    f->vm.mem = f->ram;
     console_init(&f->con, true);            /* prefix mode: whole lines, no TTY */
     f->con.colour = false;
     f->con.reader_started = true;           /* no stdin thread: input is typed here */
@@ -64,7 +87,6 @@ void fuzz_vm_fini(struct fuzz_vm *f)
 {
     console_stop_input(&f->con);
     vm_release_devices(&f->vm);
-    mem_free(&f->vm.mem);
     pthread_mutex_destroy(&f->port.lock);
     pthread_mutex_destroy(&f->con.out_lock);
     pthread_mutex_destroy(&f->con.in_lock);
@@ -146,16 +168,26 @@ void fuzz_ops_run(struct fuzz_vm *f, struct fuzz_in *in, struct bus *b,
     }
 }
 
+struct virtio_hooks {
+    void (*other)(struct fuzz_vm *f, const struct fuzz_op *op, void *ctx);
+    void *ctx;
+};
+
 static void virtio_poke(struct fuzz_vm *f, const struct fuzz_op *op, void *ctx)
 {
-    (void)ctx;
-    if (fuzz_op_kind(op) != FUZZ_OP_POKE)
+    struct virtio_hooks *h = ctx;
+    if (fuzz_op_kind(op) != FUZZ_OP_POKE) {
+        if (h->other)
+            h->other(f, op, h->ctx);
         return;
+    }
     unsigned len = fuzz_op_len(op) > 4 ? 4 : fuzz_op_len(op);
     guest_write(&f->vm.mem, ((uint64_t)op->off * 4) % f->vm.mem.ram_size, &op->val, len);
 }
 
-void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size)
+void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size,
+                     void (*other)(struct fuzz_vm *f, const struct fuzz_op *op, void *ctx),
+                     void *ctx)
 {
     static const struct fuzz_range r[] = { { VIRTIO_MMIO_SLOT_BASE(0), VIRTIO_MMIO_SIZE } };
     struct fuzz_in in = { data, size };
@@ -166,7 +198,8 @@ void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size)
     size_t ram = in.n - ops_len;
     guest_write(&f->vm.mem, 0, in.p + ops_len,
                 ram < f->vm.mem.ram_size ? ram : f->vm.mem.ram_size);
-    fuzz_ops_run(f, &ops, &f->vm.mmio, r, 1, 8, virtio_poke, NULL);
+    struct virtio_hooks h = { other, ctx };
+    fuzz_ops_run(f, &ops, &f->vm.mmio, r, 1, 8, virtio_poke, &h);
 }
 
 int fuzz_scratch_file(char path[64], uint64_t size, const uint8_t *data, size_t n)

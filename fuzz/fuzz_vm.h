@@ -35,11 +35,19 @@ struct fuzz_vm {
     struct kvm_run run;
     struct console con;
     struct console_port port;
+    struct guest_mem ram;           /* kept across inputs (static fuzz_vm) */
 };
 
-/* ram 0 = no guest RAM. Returns 0, or -1 when the RAM cannot be mapped. */
+/* ram 0 = no guest RAM. Returns 0, or -1 when the RAM cannot be mapped.
+ * f must be static (or zeroed once): its RAM stays mapped from one input
+ * to the next and comes back all zero. */
 int fuzz_vm_init(struct fuzz_vm *f, uint64_t ram, bool owns_stdin);
 void fuzz_vm_fini(struct fuzz_vm *f);
+
+/* The fake I/O thread (fuzz/fake_iothread.c, linked instead of the real
+ * one): run fd's callback now, on this thread, if a device watches fd.
+ * Returns whether it ran. */
+bool fuzz_iothread_fire(struct vm *vm, int fd);
 
 /* Queue bytes as if typed on stdin (owns_stdin VMs only); then end of file. */
 void fuzz_vm_type(struct fuzz_vm *f, const uint8_t *s, size_t n);
@@ -99,9 +107,12 @@ uint64_t fuzz_range_addr(const struct fuzz_range *r, unsigned nr, uint64_t off);
 /* The virtio targets' input: byte 0 = how many operations follow, then
  * the guest's RAM from GPA 0 (ram bytes at most). Runs the operations on
  * the virtio-mmio device in slot 0; FUZZ_OP_POKE writes the low `len` bytes
- * of val at (off * 4) % ram: the guest changing rings it handed over. */
+ * of val at (off * 4) % ram: the guest changing rings it handed over;
+ * kinds other than IO, REP, TYPE and POKE go to other (NULL: ignored). */
 #define FUZZ_VIRTIO_RAM (64u << 10)     /* small: rings and buffers cross its end */
-void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size);
+void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size,
+                     void (*other)(struct fuzz_vm *f, const struct fuzz_op *op, void *ctx),
+                     void *ctx);
 
 /* A scratch file of `size` bytes (a memfd, so nothing touches the disk),
  * named by its /proc/self/fd path in *path (64 bytes), filled with data

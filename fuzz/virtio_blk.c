@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fd = fuzz_scratch_file(path, SECTORS * 512, NULL, 0);
     if (fd < 0 || fuzz_vm_init(&f, FUZZ_VIRTIO_RAM, false) || virtio_blk_create(&f.vm, path))
         __builtin_trap();
-    fuzz_virtio_run(&f, data, size);
+    fuzz_virtio_run(&f, data, size, NULL, NULL);
     fuzz_vm_fini(&f);
     struct stat st;
     if (fstat(fd, &st) || st.st_size != SECTORS * 512)
