@@ -194,7 +194,8 @@ clang-check: $(GEN_HEADERS)
 # FUZZ_RUNS executions under nice. A crash fails the run and leaves
 # build/fuzz/NAME/crash-*; `build/fuzz/NAME/fuzzer FILE` replays it.
 FUZZ_TARGETS := elf bzimage bootsector multiboot virtio_blk hypercall serial i8042 \
-                acpi_pm legacy_ports ide gdb_packet virtio_rng virtio_net api_http snapshot_file
+                acpi_pm legacy_ports ide gdb_packet virtio_rng virtio_net api_http snapshot_file \
+                virtio_vsock
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -I$(BUILD)/gen -Ifuzz -Itests/unit \
@@ -230,7 +231,10 @@ $(BUILD)/fuzz/libmkvm.a: $(FUZZ_OBJS)
 $(BUILD)/fuzz/obj/src/core/sandbox.o: $(GEN_HEADERS)
 $(BUILD)/fuzz/%/fuzzer: fuzz/%.c $(BUILD)/fuzz/libmkvm.a
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/fuzz/libmkvm.a $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(BUILD)/fuzz/libmkvm.a $(LDLIBS) \
+	    $(FUZZ_LDFLAGS_$*)
+# vsock's target answers for the kernel (/dev/vhost-vsock, KVM_IOEVENTFD).
+FUZZ_LDFLAGS_virtio_vsock := -Wl,--wrap=open,--wrap=ioctl
 
 $(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c
 	@mkdir -p $(dir $@)

@@ -336,6 +336,71 @@ static void seed_virtio_rng_net(void)
     save_virtio("virtio_net", "transmit", &ops, ram, sizeof(ram));
 }
 
+/* virtio-vsock: byte 0 = the fake vhost kernel (fuzz/virtio_vsock.c), then
+ * the virtio input. A driver's start-up with all three queues (RX, TX, event)
+ * and the config read (guest CID), then a reset; the same with a vhost
+ * ioctl that fails; and queues placed at the very end of RAM. */
+static void vsock_queue(struct seed *ops, uint32_t q, uint32_t qnum, uint32_t base)
+{
+    out(ops, 4, VMMIO_QUEUE_SEL, q);
+    in(ops, 4, VMMIO_QUEUE_NUM_MAX);
+    out(ops, 4, VMMIO_QUEUE_NUM, qnum);
+    out(ops, 4, VMMIO_QUEUE_DESC_LO, base);
+    out(ops, 4, VMMIO_QUEUE_DRIVER_LO, base + 16 * qnum);
+    out(ops, 4, VMMIO_QUEUE_DEVICE_LO, base + 16 * qnum + 0x100);
+    out(ops, 4, VMMIO_QUEUE_READY, 1);
+}
+
+static void save_vsock(const char *name, uint8_t fake, const struct seed *ops)
+{
+    static uint8_t ram[0x1000];
+    struct seed s = { .n = 0 };
+    s.b[0] = fake;
+    s.b[1] = (uint8_t)(ops->n / 8);
+    s.n = 2;
+    put(&s, 2, ops->b, ops->n);
+    put(&s, s.n, ram, sizeof(ram));
+    save("virtio_vsock", name, &s);
+}
+
+static void seed_virtio_vsock(void)
+{
+    struct seed ops = { .n = 0 };
+    out(&ops, 4, VMMIO_STATUS, 0);
+    out(&ops, 4, VMMIO_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
+    in(&ops, 4, VMMIO_DEVICE_ID);
+    in(&ops, 4, VMMIO_DEV_FEATURES);
+    out(&ops, 4, VMMIO_DRV_FEATURES_SEL, 1);
+    out(&ops, 4, VMMIO_DRV_FEATURES, 1);             /* VIRTIO_F_VERSION_1 */
+    out(&ops, 4, VMMIO_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    in(&ops, 4, VMMIO_CONFIG);                       /* guest_cid, le64 */
+    in(&ops, 4, VMMIO_CONFIG + 4);
+    for (uint32_t q = 0; q < 3; q++)
+        vsock_queue(&ops, q, 8, 0x400 * q);
+    out(&ops, 4, VMMIO_STATUS, 0xF);                 /* DRIVER_OK: vhost takes RX, TX */
+    out(&ops, 4, VMMIO_QUEUE_NOTIFY, 2);             /* the event queue: ours */
+    struct seed run = ops;
+    out(&run, 4, VMMIO_STATUS, 0);                   /* reset: vhost stops */
+    save_vsock("start-reset", 0x00, &run);
+    save_vsock("vhost-refuses", 0x05, &ops);          /* the 5th vhost ioctl fails */
+    ops.n = 0;
+    out(&ops, 4, VMMIO_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    for (uint32_t q = 0; q < 2; q++)                 /* 64 KiB RAM: rings end at its end */
+        vsock_queue(&ops, q, 1, 0x10000 - 0x120);
+    struct seed end = ops;
+    out(&end, 4, VMMIO_STATUS, 0xF);
+    save_vsock("rings-at-ram-end", 0x10, &end);
+    /* the same queues disabled again and resized to 128 before DRIVER_OK:
+     * vhost got 128 entries from rings checked for one (fixed in vhost.c) */
+    for (uint32_t q = 0; q < 2; q++) {
+        out(&ops, 4, VMMIO_QUEUE_SEL, q);
+        out(&ops, 4, VMMIO_QUEUE_READY, 0);
+        out(&ops, 4, VMMIO_QUEUE_NUM, 128);
+    }
+    out(&ops, 4, VMMIO_STATUS, 0xF);
+    save_vsock("disabled-and-resized", 0x00, &ops);
+}
+
 /* ---- IDE: byte 0 = drives, then operations on 0x1F0-0x1F7 (0-7), 0x3F6 (8) ---- */
 
 static void ide_cmd(struct seed *s, uint8_t sel, uint32_t lba, uint8_t n, uint8_t cmd)
@@ -598,6 +663,7 @@ int main(int argc, char **argv)
     seed_bootsector();
     seed_virtio_blk();
     seed_virtio_rng_net();
+    seed_virtio_vsock();
     seed_ide();
     seed_serial();
     seed_i8042();

@@ -65,6 +65,15 @@ int vhost_set_features(struct vhost *v, uint64_t driver_features, uint64_t devic
 int vhost_start_queue(struct vhost *v, unsigned qi, const struct virtqueue *q,
                       int kick, int call)
 {
+    /* Only a ready queue's size and rings were checked against guest RAM
+     * (vq_map). A queue the guest disabled again keeps the old ring
+     * pointers while QueueNum takes any value: the kernel would then walk
+     * and write rings past the end of guest RAM, in our own memory (found
+     * by fuzz/virtio_vsock.c). A queue never made ready has no rings. */
+    if (!q->ready) {
+        errorf("%s: queue %u is not ready at DRIVER_OK", v->name, qi);
+        return -1;
+    }
     struct vhost_vring_state num = { .index = qi, .num = q->num };
     struct vhost_vring_state base = { .index = qi, .num = q->last_avail };
     struct vhost_vring_addr addr = {

@@ -26,7 +26,8 @@ int vhost_set_features(struct vhost *v, uint64_t driver_features, uint64_t devic
 
 /* Queue qi: size, next avail index, ring addresses (the transport's checked
  * host pointers), the eventfd KVM signals on QueueNotify (kick) and the one
- * the kernel signals when it used buffers (call). 0 or -1 + a line. */
+ * the kernel signals when it used buffers (call). 0 or -1 + a line; a
+ * queue that is not ready (its rings unchecked) is refused. */
 int vhost_start_queue(struct vhost *v, unsigned qi, const struct virtqueue *q,
                       int kick, int call);
 

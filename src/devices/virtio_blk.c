@@ -191,9 +191,15 @@ static const struct devstate_ops blk_state = {
 
 int virtio_blk_create(struct vm *vm, const char *path)
 {
+    struct image img;
+    return image_open(path, false, &img) ? -1 : virtio_blk_attach(vm, &img);
+}
+
+int virtio_blk_attach(struct vm *vm, const struct image *img)
+{
     struct virtio_blk *b = xcalloc(1, sizeof(*b));
-    if (image_open(path, false, &b->img))
-        goto fail;
+    const char *path = img->path;
+    b->img = *img;
     b->sectors = b->img.size / VIRTIO_BLK_SECTOR;
     make_id(b);
     b->ops = (struct virtio_dev_ops){

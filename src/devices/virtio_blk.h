@@ -30,4 +30,9 @@ struct vm;
  * second user (image_open). Returns 0, or -1 after printing an error. */
 int virtio_blk_create(struct vm *vm, const char *path);
 
+/* The same with an image already opened by image_open (the fuzz target
+ * keeps one open); the device owns it from here on, even on failure. */
+struct image;
+int virtio_blk_attach(struct vm *vm, const struct image *img);
+
 #endif
