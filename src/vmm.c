@@ -13,6 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A guest to build, asked for on the API thread and done on main: the API
+ * thread is sealed from its first instruction (its list has no openat
+ * without O_CREAT, no KVM_CREATE_*, no clone), main builds guests unfiltered
+ * as it does from the command line and seals once one runs (docs/security.md). */
+enum vmm_job_kind { JOB_NONE, JOB_START, JOB_LOAD };
+struct vmm_job {
+    enum vmm_job_kind kind;
+    const struct vmconfig *cfg;         /* JOB_START */
+    const char *snap, *mem;             /* JOB_LOAD */
+    bool resume;
+    char *err;                          /* the API thread's, for the answer */
+    size_t n;
+    int result;
+    bool done;
+};
+
 struct vmm {
     struct kvm_host *kvm;
     struct console *con;
@@ -24,6 +40,7 @@ struct vmm {
     pthread_cond_t cond;
     enum api_vm_state state;
     bool api_thread_started;    /* hooks run on the API thread from then on */
+    struct vmm_job job;         /* under lock: the API thread's request to main */
 };
 
 /* Ctrl-A x on a raw terminal, as for a guest started from the command line. */
@@ -67,25 +84,30 @@ static int failed(struct vmm *v, char *err, size_t n, const char *what)
     return -1;
 }
 
-/* The guest runs: from now on the API thread only serves requests and
- * writes snapshots (docs/security.md). With --config-file the guest is built
- * on main before the API thread exists: that thread seals as it starts. */
-static void seal_api_thread(struct vmm *v)
-{
-    if (v->api_thread_started)
-        sandbox_enter(v->con->sandbox, SANDBOX_API);
-}
-
+/* First thing on the API thread, before it reads a byte from a client. */
 static void api_thread_begins(void *ctx)
 {
     struct vmm *v = ctx;
-    if (vmm_state(v) != API_NOT_STARTED)   /* --config-file: already running */
-        sandbox_enter(v->con->sandbox, SANDBOX_API);
+    sandbox_enter(v->con->sandbox, SANDBOX_API);
 }
 
-static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
+/* On the API thread: main builds the guest; wait for its answer. */
+static int hand_to_main(struct vmm *v, struct vmm_job job)
 {
-    struct vmm *v = ctx;
+    pthread_mutex_lock(&v->lock);
+    v->job = job;
+    v->job.done = false;
+    pthread_cond_broadcast(&v->cond);
+    while (!v->job.done)
+        pthread_cond_wait(&v->cond, &v->lock);
+    int r = v->job.result;
+    v->job.kind = JOB_NONE;
+    pthread_mutex_unlock(&v->lock);
+    return r;
+}
+
+static int build_start(struct vmm *v, const struct vmconfig *cfg, char *err, size_t n)
+{
     v->cfg = *cfg;
     if (vmconfig_to_options(&v->cfg, &v->opt, err, n)) {
         errorf("%s", err);      /* in mini-kvm's log too, like every failed start */
@@ -100,8 +122,16 @@ static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
     v->g.vm.sandbox = v->con->sandbox;      /* the vCPU threads seal themselves */
     vm_start(&v->g.vm);
     set_state(v, API_RUNNING);
-    seal_api_thread(v);
     return 0;
+}
+
+/* InstanceStart; with --config-file, on main before the API thread exists. */
+static int vmm_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
+{
+    struct vmm *v = ctx;
+    if (!v->api_thread_started)
+        return build_start(v, cfg, err, n);
+    return hand_to_main(v, (struct vmm_job){ .kind = JOB_START, .cfg = cfg, .err = err, .n = n });
 }
 
 static int vmm_pause(void *ctx, bool pause, char *err, size_t n)
@@ -132,10 +162,9 @@ static int vmm_snapshot_create(void *ctx, const char *snap, const char *mem, cha
     return r;
 }
 
-static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool resume,
-                             char *err, size_t n)
+static int build_load(struct vmm *v, const char *snap, const char *mem, bool resume,
+                      char *err, size_t n)
 {
-    struct vmm *v = ctx;
     struct options load = { .restore = snap, .restore_mem = mem, .cpus = 1,
                             .trace = v->cli->trace, .stats = v->cli->stats };
     errorf_capture(err, n);
@@ -148,8 +177,36 @@ static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool 
         vm_pause_before_start(&v->g.vm);
     vm_start(&v->g.vm);
     set_state(v, resume ? API_RUNNING : API_PAUSED);
-    seal_api_thread(v);
     return 0;
+}
+
+static int vmm_snapshot_load(void *ctx, const char *snap, const char *mem, bool resume,
+                             char *err, size_t n)
+{
+    return hand_to_main(ctx, (struct vmm_job){ .kind = JOB_LOAD, .snap = snap, .mem = mem,
+                                               .resume = resume, .err = err, .n = n });
+}
+
+/* Main until a guest runs: build what the API thread hands over (a failed
+ * InstanceStart leaves no VM behind and main waits for the next). */
+static void serve_jobs(struct vmm *v)
+{
+    pthread_mutex_lock(&v->lock);
+    while (v->state == API_NOT_STARTED) {
+        if (v->job.kind == JOB_NONE || v->job.done) {
+            pthread_cond_wait(&v->cond, &v->lock);
+            continue;
+        }
+        struct vmm_job j = v->job;
+        pthread_mutex_unlock(&v->lock);
+        int r = j.kind == JOB_START ? build_start(v, j.cfg, j.err, j.n)
+                                    : build_load(v, j.snap, j.mem, j.resume, j.err, j.n);
+        pthread_mutex_lock(&v->lock);
+        v->job.result = r;
+        v->job.done = true;
+        pthread_cond_broadcast(&v->cond);
+    }
+    pthread_mutex_unlock(&v->lock);
 }
 
 int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console *con)
@@ -182,15 +239,11 @@ int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console 
         free(v);
         return 1;
     }
-    pthread_mutex_lock(&v->lock);
-    while (v->state == API_NOT_STARTED)
-        pthread_cond_wait(&v->cond, &v->lock);
-    pthread_mutex_unlock(&v->lock);
+    serve_jobs(v);
     /* The API keeps serving (pause, snapshot) while the guest runs; the
      * process ends with the guest, like Firecracker's. */
     console_raw(con, quit_vm, &v->g.vm);
-    /* main only waits from here on; the API thread stays unfiltered: it
-     * writes snapshots (files, every KVM_GET_*) whenever a client asks */
+    /* main only waits from here on */
     if (sandbox_seal_main(con->sandbox))
         vm_stop(&v->g.vm, 1);
     int status = vm_wait(&v->g.vm);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,9 @@ int api_open(struct api *a, const struct api_hooks *hooks, const char *path)
     }
     for (int i = 0; i < API_MAX_CONNS; i++)
         a->conn[i].fd = -1;
+    /* jansson seeds its hash tables from /dev/urandom the first time a JSON
+     * object is made: do it here, so the sealed API thread never opens it. */
+    json_object_seed(0);
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,12 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 
 int sandbox_early(const struct sandbox *s)
 {
+    /* glibc's malloc reads /proc/sys/vm/overcommit_memory the first time a
+     * thread's own arena gives memory back (shrink_heap), which a sealed
+     * thread may not open: found when the API thread, sealed from its start,
+     * wrote a snapshot. One arena (the main one, grown with brk) for every
+     * thread never does that; mini-kvm's threads allocate rarely. */
+    mallopt(M_ARENA_MAX, 1);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         errorf("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
         return -1;

@@ -155,14 +155,21 @@ def test_bad_user_is_one_line(arg):
 
 
 def test_api_mode_seals_every_thread_once_the_guest_runs(tmp_path):
-    # --api builds the guest on the API thread; vCPU and reader seal as they start,
-    # the API thread and main once the guest runs
+    # --api: the API thread seals itself before it reads a request; main builds the
+    # guest (InstanceStart is handed to it), vCPU and reader seal as they start,
+    # main once the guest runs
     import pexpect
     from test_api import curl, start_api
     sock = str(tmp_path / "vm.sock")
     c = start_api(sock)
     try:
         assert curl(sock, "PUT", "/boot-source", {"kernel_image_path": "os.elf"})[0] == 204
+        # before InstanceStart: every thread but main (the API thread) is sealed
+        ts = threads(c.pid)
+        others = [t for t in ts if t["Pid"] != str(c.pid)]
+        assert len(others) >= 1 and all(t["Seccomp"] == "2" for t in others), ts
+        assert all(t["NoNewPrivs"] == "1" for t in ts), ts
+        assert status_fields("/proc/%d/status" % c.pid)["Seccomp"] == "0"   # builds guests
         assert curl(sock, "PUT", "/actions", {"action_type": "InstanceStart"})[0] == 204
         c.expect_exact("\n$ ")
         ts = wait_for(lambda: sealed(c.pid, 4), "main, API, vCPU and stdin reader sealed")
