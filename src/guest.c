@@ -281,6 +281,7 @@ int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct opti
     struct snap_reader r;
     if (snapshot_open(&r, opt->restore, shape))
         return -1;
+    shape->restore = opt->restore;     /* platform_create: RAM comes from the file */
     shape->trace = opt->trace;
     shape->stats = opt->stats;
     shape->timeout = opt->timeout;
@@ -292,6 +293,7 @@ int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct opti
         g->vga = p.vga;
         res = snapshot_apply(&g->vm, &r, opt->restore_mem);
     }
+    shape->restore = NULL;      /* opt's string may not outlive this call (the API) */
     char (*disks)[CLI_PATH_MAX] = NULL;
     if (res == 0)
         disks = vm_own(&g->vm, xcalloc(CLI_MAX_DISKS, CLI_PATH_MAX));

@@ -74,7 +74,8 @@ static inline void mmio_write(uint64_t a, uint32_t v) { *(volatile uint32_t *)a 
 void uart_init(void);
 void uart_intr(void);
 void cons_putc(char c);
-int cons_read(void);            /* sleeps for a byte; -1 if killed */
+void cons_write(const char *s, uint64_t len);
+int cons_read(char *dst, int n); /* sleeps for input; bytes, or -1 if killed */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hcall_exit(int status) __attribute__((noreturn));
 void kpanic(const char *file, int line, const char *fmt, ...)

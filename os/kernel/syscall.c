@@ -2,7 +2,7 @@
  * every user pointer is checked with user_ok/fetch_str before use. */
 #include "kernel.h"
 
-#define WRITE_MAX 65536         /* the most one write/writefile may move */
+#define WRITE_MAX 65536         /* the most one read/write/writefile may move */
 
 /* The checks cover the whole buffer: if they pass, the kernel can touch it
  * directly, because the process's page table is the current one. */
@@ -22,9 +22,15 @@ static int64_t sys_write(uint64_t buf, uint64_t len)
 {
     if (len > WRITE_MAX || !user_ok(cur->pml4, buf, len, 0))
         return -1;
-    for (uint64_t i = 0; i < len; i++)
-        cons_putc(((const char *)buf)[i]);
+    cons_write((const char *)buf, len);
     return (int64_t)len;
+}
+
+static int64_t sys_read(uint64_t buf, uint64_t len)
+{
+    if (len > WRITE_MAX || !user_ok(cur->pml4, buf, len, 1))
+        return -1;
+    return cons_read((char *)buf, (int)len);
 }
 
 static int64_t sys_spawn(uint64_t cmdline, uint64_t background)
@@ -44,8 +50,8 @@ void syscall(struct trapframe *tf)
         cons_putc((char)a);
         r = 0;
         break;
-    case SYS_GETCHAR:
-        r = cons_read();
+    case SYS_READ:
+        r = sys_read(a, b);
         break;
     case SYS_WRITE:
         r = sys_write(a, b);

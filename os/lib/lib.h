@@ -22,7 +22,8 @@ void vformat(void (*out)(char c, void *arg), void *arg, const char *fmt, va_list
  * rsi, rdx; the result comes back in rax (negative = error). */
 enum {
     SYS_PUTCHAR,    /* (c) */
-    SYS_GETCHAR,    /* () -> byte; sleeps until a key arrives */
+    SYS_READ,       /* (buf, len) -> bytes; sleeps until a key arrives, then
+                       takes every byte typed so far, up to len */
     SYS_WRITE,      /* (buf, len) -> console */
     SYS_EXIT,       /* (status) */
     SYS_READFILE,   /* (name, buf, size) -> bytes read */

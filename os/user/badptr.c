@@ -14,6 +14,8 @@ int main(char *args)
         (int)write(kernel, 16),
         (int)write(unmapped, 16),
         (int)write(name, 1ULL << 40),
+        (int)read((void *)kernel, 16),
+        (int)read(text, 16),
         readfile(kernel, name, 16),
         readfile(name, (void *)kernel, 16),
         readfile(name, text, 16),

@@ -21,7 +21,7 @@ static long sys(long nr, long a, long b, long c)
 }
 
 int putchar(int c) { return (int)sys(SYS_PUTCHAR, c, 0, 0); }
-int getchar(void) { return (int)sys(SYS_GETCHAR, 0, 0, 0); }
+long read(void *buf, size_t len) { return sys(SYS_READ, (long)buf, (long)len, 0); }
 long write(const void *buf, size_t len) { return sys(SYS_WRITE, (long)buf, (long)len, 0); }
 int readfile(const char *name, void *buf, size_t size) { return (int)sys(SYS_READFILE, (long)name, (long)buf, (long)size); }
 int writefile(const char *name, const void *buf, size_t len) { return (int)sys(SYS_WRITEFILE, (long)name, (long)buf, (long)len); }

@@ -40,8 +40,9 @@ int x86_setup_cpuid(struct vcpu *c)
     size_t sz = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
     struct kvm_cpuid2 *cpuid = xcalloc(1, sz);
     /* leave room for the entries cpuid_transform() adds */
-    cpuid->nent = CPUID_MAX_ENTRIES - 16;
-    if (ioctl(c->vm->kvm->fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+    int got = kvm_host_supported_cpuid(c->vm->kvm, cpuid->entries, CPUID_MAX_ENTRIES - 16);
+    cpuid->nent = got > 0 ? (uint32_t)got : 0;
+    if (got < 0) {
         errorf("%s: KVM_GET_SUPPORTED_CPUID: %s", c->vm->name, strerror(errno));
         free(cpuid);
         return -1;

@@ -3,8 +3,11 @@
 #ifndef MINI_KVM_KVM_H
 #define MINI_KVM_KVM_H
 
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
+
+#define KVM_HOST_CPUID_MAX 240  /* entries of KVM_GET_SUPPORTED_CPUID we keep */
 
 /* What the host KVM really runs, learnt once by arch/hostcheck.c's probe
  * guests (hostcheck_caps) and kept here. */
@@ -28,11 +31,17 @@ struct kvm_host {
      * threads of several guests may ask at once, hostcheck_caps). */
     pthread_mutex_t caps_lock;
     struct host_caps caps;      /* guarded by caps_lock until probed */
+    int ncpuid;                 /* KVM_GET_SUPPORTED_CPUID, once: guarded by */
+    struct kvm_cpuid_entry2 cpuid[KVM_HOST_CPUID_MAX];  /* caps_lock */
 };
 
 /* Open /dev/kvm and check it. Prints a one-line reason and returns -1 when
  * it is missing, not permitted, the wrong API version or lacks a capability. */
 int kvm_host_open(struct kvm_host *h);
+
+/* KVM_GET_SUPPORTED_CPUID, asked once per process: copies up to max
+ * entries to out and returns how many, or -1 with errno set. */
+int kvm_host_supported_cpuid(struct kvm_host *h, struct kvm_cpuid_entry2 *out, int max);
 
 /* Returns > 0 when the capability is present (KVM_CHECK_EXTENSION). */
 int kvm_host_cap(const struct kvm_host *h, int cap);

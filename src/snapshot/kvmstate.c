@@ -17,7 +17,6 @@
 #include <time.h>
 
 #define MAX_MSRS 1024
-#define CPUID_MAX 256
 
 /* One piece of vCPU state: its section suffix, size and ioctl pair; `cap`
  * 0 or a KVM_CAP_ that must be present for it to be used. */
@@ -330,19 +329,18 @@ static void mask_apic_ids(struct kvm_cpuid_entry2 *e)
 
 uint64_t kvmstate_cpuid_hash(struct vm *vm)
 {
-    size_t sz = sizeof(struct kvm_cpuid2) + CPUID_MAX * sizeof(struct kvm_cpuid_entry2);
-    struct kvm_cpuid2 *cpuid = xcalloc(1, sz);
-    cpuid->nent = CPUID_MAX;
+    struct kvm_cpuid_entry2 *all = xcalloc(KVM_HOST_CPUID_MAX, sizeof(*all));
+    int n = kvm_host_supported_cpuid(vm->kvm, all, KVM_HOST_CPUID_MAX);
     uint64_t h = 0xcbf29ce484222325ULL;
-    if (ioctl(vm->kvm->fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
-        for (uint32_t i = 0; i < cpuid->nent; i++) {
-            struct kvm_cpuid_entry2 e = cpuid->entries[i];
+    if (n > 0) {
+        for (int i = 0; i < n; i++) {
+            struct kvm_cpuid_entry2 e = all[i];
             mask_apic_ids(&e);
             const uint8_t *p = (const uint8_t *)&e;
             for (size_t k = 0; k < sizeof(e); k++)
                 h = (h ^ p[k]) * 0x100000001b3ULL;
         }
     }
-    free(cpuid);
+    free(all);
     return h;
 }

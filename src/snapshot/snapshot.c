@@ -179,6 +179,24 @@ static int check_devices(const struct vm *vm, const struct snap_reader *r)
     return 0;
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+static void prefault(int fd, uint8_t *host, uint64_t off, uint64_t size)
+{
+    off_t pos = (off_t)off, end = (off_t)(off + size);
+    while (pos < end) {
+        off_t d = lseek(fd, pos, SEEK_DATA);
+        if (d < 0 || d >= end)
+            break;
+        off_t h = lseek(fd, d, SEEK_HOLE);
+        if (h < 0 || h > end)
+            h = end;
+        madvise(host + (d - (off_t)off), (size_t)(h - d), MADV_POPULATE_READ);
+        pos = h;
+    }
+}
+
 /* Replace the anonymous RAM by a private (copy-on-write) mapping of the
  * memory file at the same host addresses, which KVM's memory slots use. */
 static int map_memory(struct vm *vm, const char *path)
@@ -207,6 +225,7 @@ static int map_memory(struct vm *vm, const char *path)
             close(fd);
             return -1;
         }
+        prefault(fd, m->host, off, m->size);
         off += m->size;
     }
     close(fd);      /* the mappings keep the file */
