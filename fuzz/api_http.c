@@ -51,6 +51,11 @@ static int f_load(void *ctx, const char *snap, const char *mem, bool resume, cha
     return f_result(ctx, resume ? API_RUNNING : API_PAUSED, err, n);
 }
 
+static int f_cad(void *ctx, char *err, size_t n)
+{
+    return f_result(ctx, ((struct fake_vmm *)ctx)->state, err, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -65,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&a, 0, sizeof(a));
     a.hooks = (struct api_hooks){ .ctx = &vmm, .state = f_state, .start = f_start,
                                   .pause = f_pause, .snapshot_create = f_create,
-                                  .snapshot_load = f_load };
+                                  .snapshot_load = f_load, .ctrl_alt_del = f_cad };
     vmconfig_init(&a.cfg);
     http_conn_init(&c);
     const char *p = (const char *)data + 1;

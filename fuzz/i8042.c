@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct fuzz_vm f;
     static const struct fuzz_range r[] = { { I8042_DATA_PORT, 5 } };
-    if (fuzz_vm_init(&f, 0, false) || i8042_create(&f.vm))
+    if (fuzz_vm_init(&f, 0, false) || !i8042_create(&f.vm))
         __builtin_trap();
     struct fuzz_in in = { data, size };
     fuzz_ops_run(&f, &in, &f.vm.pio, r, 1, 4, NULL, NULL);

@@ -111,6 +111,7 @@ static int setup_elf(struct guest *g, const struct options *opt, const uint8_t *
         platform_create(vm, opt, &p))
         return -1;
     g->vga = p.vga;
+    g->i8042 = p.i8042;
     struct mkvm_boot_info bi;
     if (guest_read(&vm->mem, ELF_BOOT_INFO, &bi, sizeof(bi)))
         return -1;
@@ -163,6 +164,7 @@ static int setup_linux(struct guest *g, const struct options *opt, const uint8_t
         (!opt->no_rng && virtio_rng_create(vm)) || acpi_setup(vm, vm->ncpus))
         return -1;
     g->vga = p.vga;
+    g->i8042 = p.i8042;
     return 0;
 }
 
@@ -191,6 +193,7 @@ static int setup_multiboot(struct guest *g, const struct options *opt, const uin
     struct platform p;
     if (r || platform_create(vm, opt, &p) || acpi_setup(vm, vm->ncpus))
         return -1;
+    g->i8042 = p.i8042;
     return 0;
 }
 
@@ -269,6 +272,7 @@ int guest_setup_disk(struct guest *g, struct kvm_host *kvm, const struct options
         acpi_setup(vm, vm->ncpus) || bootsector_load(vm, path, &e))
         return -1;
     g->vga = p.vga;
+    g->i8042 = p.i8042;
     return enter(vm->cpus[0], &e);
 }
 
@@ -291,6 +295,7 @@ int guest_setup_restore(struct guest *g, struct kvm_host *kvm, const struct opti
         platform_create(&g->vm, shape, &p) == 0 &&
         (shape->no_rng || virtio_rng_create(&g->vm) == 0)) {   /* as setup_linux */
         g->vga = p.vga;
+        g->i8042 = p.i8042;
         res = snapshot_apply(&g->vm, &r, opt->restore_mem);
     }
     shape->restore = NULL;      /* opt's string may not outlive this call (the API) */

@@ -10,12 +10,14 @@
 struct kvm_host;
 
 struct vga;
+struct i8042;
 
 struct guest {
     struct vm vm;
     struct console_port port;
     char name[64];
     struct vga *vga;            /* the CRTC of platform guests, else NULL */
+    struct i8042 *i8042;        /* their keyboard controller, else NULL */
 };
 
 /* A teaching guest from a flat binary (opt->mode decides real or long). */

@@ -6,10 +6,12 @@
 
 struct vm;
 struct vga;
+struct i8042;
 struct options;
 
 struct platform {
     struct vga *vga;            /* the CRTC, for the screen dump */
+    struct i8042 *i8042;        /* the keyboard controller, for SendCtrlAltDel */
 };
 
 /* Build the platform on a created VM (RAM present, no vCPUs yet).

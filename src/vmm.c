@@ -6,6 +6,7 @@
 #include "core/sandbox.h"
 #include "core/util.h"
 #include "core/vm.h"
+#include "devices/i8042.h"
 #include "guest.h"
 #include "snapshot/snapshot.h"
 
@@ -152,6 +153,22 @@ static int vmm_pause(void *ctx, bool pause, char *err, size_t n)
     return r;
 }
 
+/* Firecracker's SendCtrlAltDel: the keyboard types it; what happens then is
+ * the guest's choice (Linux reboots, and mini-kvm exits as on any reset). */
+static int vmm_ctrl_alt_del(void *ctx, char *err, size_t n)
+{
+    struct vmm *v = ctx;
+    if (!v->g.i8042) {
+        snprintf(err, n, "SendCtrlAltDel: this guest has no keyboard controller");
+        return -1;
+    }
+    if (i8042_ctrl_alt_del(v->g.i8042) == 0)
+        return 0;
+    snprintf(err, n, "SendCtrlAltDel: the guest's keyboard buffer is full (it is not "
+             "reading its keyboard)");
+    return -1;
+}
+
 static int vmm_snapshot_create(void *ctx, const char *snap, const char *mem, char *err,
                                size_t n)
 {
@@ -217,6 +234,7 @@ int vmm_run_api(const struct options *opt, struct kvm_host *kvm, struct console 
     pthread_cond_init(&v->cond, NULL);
     struct api_hooks hooks = {
         .ctx = v, .state = vmm_state, .start = vmm_start, .pause = vmm_pause,
+        .ctrl_alt_del = vmm_ctrl_alt_del,
         .snapshot_create = vmm_snapshot_create, .snapshot_load = vmm_snapshot_load,
         .thread_begins = api_thread_begins,
     };

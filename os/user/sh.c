@@ -152,6 +152,7 @@ int main(char *args)
 {
     static char line[128];
     (void)args;
+    hold_output(1);             /* a line's echo, answer and next prompt: one write */
     printf("\nmini-os shell: type 'help' for commands\n");
     for (;;) {
         printf("$ ");

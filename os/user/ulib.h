@@ -25,6 +25,8 @@ int sysinfo(struct sysinfo *info);
 int sleep(long ticks);
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hold_output(int on);       /* 1: output waits for flush() or a blocking call */
+void flush(void);
 long atol(const char *s);
 int main(char *args);
 

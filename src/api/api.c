@@ -88,9 +88,15 @@ static int action(struct api *a, const struct http_request *r, char *out, size_t
         else
             st = a->hooks.start(a->hooks.ctx, &a->cfg, err, sizeof(err))
                  ? fault(out, cap, err) : 204;
-    } else if (!strcmp(type, "SendCtrlAltDel") || !strcmp(type, "FlushMetrics"))
-        st = faultf(out, cap, "actions: '%s' is not supported by mini-kvm yet (its PS/2 "
-                    "controller has no keyboard; no metrics)", type);
+    } else if (!strcmp(type, "SendCtrlAltDel")) {
+        if (a->hooks.state(a->hooks.ctx) == API_NOT_STARTED)
+            st = faultf(out, cap, "SendCtrlAltDel: the microVM is not running yet");
+        else
+            st = a->hooks.ctrl_alt_del(a->hooks.ctx, err, sizeof(err)) ? fault(out, cap, err)
+                                                                       : 204;
+    } else if (!strcmp(type, "FlushMetrics"))
+        st = faultf(out, cap, "actions: 'FlushMetrics' is not supported by mini-kvm (it "
+                    "keeps no metrics)");
     else
         st = faultf(out, cap, "actions: unknown action_type '%s' (InstanceStart, "
                     "SendCtrlAltDel)", type);

@@ -24,6 +24,7 @@ struct api_hooks {
     int (*snapshot_load)(void *ctx, const char *snap, const char *mem, bool resume,
                          char *err, size_t n);
     void (*thread_begins)(void *ctx);   /* optional: first thing on the API thread */
+    int (*ctrl_alt_del)(void *ctx, char *err, size_t n);    /* SendCtrlAltDel */
 };
 
 #define API_MAX_CONNS 8

@@ -23,7 +23,7 @@
 #define FADT_SLP_BUTTON    (1u << 5)
 #define FADT_TMR_VAL_EXT   (1u << 8)    /* 32-bit PM timer */
 #define FADT_RESET_REG_SUP (1u << 10)
-#define BOOT_ARCH_NO_VGA   (1u << 2)    /* no 8042 bit: Linux skips the i8042 probe */
+#define BOOT_ARCH_NO_VGA   (1u << 2)    /* no 8042 bit: the DSDT's PNP0303 says it */
 
 /* AML opcodes (ACPI spec, chapter 20) */
 #define AML_ZERO     0x00
@@ -212,20 +212,28 @@ static uint32_t eisa_id(const char *id)
 }
 
 /* Device(name) { Name(_HID, EisaId(hid)) Name(_UID, uid)
- *   Name(_CRS, ResourceTemplate() { IO(Decode16, port, port, 1, n) IRQNoFlags() {irq} }) }
+ *   Name(_CRS, ResourceTemplate() { IO(Decode16, port, port, 1, n)
+ *     [IO(Decode16, port2, port2, 1, n2)] IRQNoFlags() {irq} }) }
  * A legacy ISA device as a PC's DSDT names it, so Linux's PnP layer claims
  * its ports and IRQ (pnp: found N devices) instead of guessing them. */
 static void aml_legacy(struct aml *a, const struct acpi_legacy *d)
 {
-    uint8_t r[13] = { 0x47, 0x01 };     /* I/O port descriptor, 16-bit decode */
-    put16(r + 2, d->port);
-    put16(r + 4, d->port);
-    r[6] = 1;                           /* alignment */
-    r[7] = d->nports;
-    r[8] = 0x22;                        /* IRQ descriptor without flags: edge, high */
-    put16(r + 9, (uint16_t)(1u << d->irq));
-    r[11] = 0x79;                       /* End Tag, checksum 0 */
-    r[12] = 0;
+    uint8_t r[21];
+    size_t n = 0;
+    const uint16_t port[2] = { d->port, d->port2 };
+    const uint8_t len[2] = { d->nports, d->nports2 };
+    for (int i = 0; i < 2 && len[i]; i++, n += 8) {
+        r[n] = 0x47;                    /* I/O port descriptor */
+        r[n + 1] = 0x01;                /* 16-bit decode */
+        put16(r + n + 2, port[i]);
+        put16(r + n + 4, port[i]);
+        r[n + 6] = 1;                   /* alignment */
+        r[n + 7] = len[i];
+    }
+    r[n] = 0x22;                        /* IRQ descriptor without flags: edge, high */
+    put16(r + n + 1, (uint16_t)(1u << d->irq));
+    r[n + 3] = 0x79;                    /* End Tag, checksum 0 */
+    r[n + 4] = 0;
     aml_byte(a, AML_EXT);
     aml_byte(a, AML_DEVICE);
     size_t dev = aml_open(a);
@@ -239,15 +247,18 @@ static void aml_legacy(struct aml *a, const struct acpi_legacy *d)
     aml_byte(a, AML_NAME);
     aml_name(a, "_UID");
     aml_int(a, d->uid);
-    aml_crs(a, r, sizeof(r));
+    aml_crs(a, r, n + 5);
     aml_close(a, dev);
 }
 
-/* COM1 and the CMOS RTC. The i8042 is not named: ours has no keyboard, and a
- * PNP0303 device makes Linux probe for one (docs/linux-boot.md). */
+/* COM1, the CMOS RTC and the keyboard controller (data port, then command
+ * port, as Linux's i8042 PnP probe takes them). Naming the keyboard makes
+ * Linux probe it (i8042.c answers like a PS/2 keyboard) and bind atkbd, so
+ * that SendCtrlAltDel's keys reach it (docs/linux-boot.md, docs/api.md). */
 const struct acpi_legacy acpi_legacy_devices[ACPI_NLEGACY] = {
-    { "COM1", "PNP0501", 1, SERIAL_COM1_BASE, 8, SERIAL_COM1_IRQ },   /* 8 registers */
-    { "RTC_", "PNP0B00", 0, RTC_PORT, 2, RTC_IRQ },          /* index, data */
+    { "COM1", "PNP0501", 1, SERIAL_COM1_BASE, 8, SERIAL_COM1_IRQ, 0, 0 },  /* 8 registers */
+    { "RTC_", "PNP0B00", 0, RTC_PORT, 2, RTC_IRQ, 0, 0 },          /* index, data */
+    { "KBD_", "PNP0303", 0, I8042_DATA_PORT, 1, I8042_KBD_IRQ, I8042_CMD_PORT, 1 },
 };
 
 /* ---- tables ------------------------------------------------------------- */

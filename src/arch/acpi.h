@@ -15,17 +15,19 @@ struct vm;
  * boot_params.acpi_rsdp_addr). */
 #define ACPI_RSDP_ADDR  ACPI_AREA_START
 
-/* A legacy ISA device in the DSDT: one I/O range and one edge IRQ. */
+/* A legacy ISA device in the DSDT: one or two I/O ranges and one edge IRQ. */
 struct acpi_legacy {
     const char *name;       /* 4-character ACPI name */
     const char *hid;        /* EISA id, e.g. "PNP0501" */
     unsigned uid;
     uint16_t port;
     uint8_t nports, irq;
+    uint16_t port2;         /* a second range, if nports2 > 0 */
+    uint8_t nports2;
 };
 
-#define ACPI_NLEGACY 2
-extern const struct acpi_legacy acpi_legacy_devices[ACPI_NLEGACY];  /* COM1, RTC */
+#define ACPI_NLEGACY 3
+extern const struct acpi_legacy acpi_legacy_devices[ACPI_NLEGACY];  /* COM1, RTC, KBD */
 
 /* Write every table into guest RAM at ACPI_AREA_START. ncpus LAPIC entries
  * (APIC id = vCPU index); the DSDT has one device per entry of the VM's

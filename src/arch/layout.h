@@ -150,6 +150,7 @@
 #define PCI_CONFIG_DATA   0xCFC     /* ... and its data window, 4 bytes */
 
 /* ===== Interrupt lines (ISA IRQ = IOAPIC pin, except IRQ 0 on pin 2) ==== */
+#define I8042_KBD_IRQ     1         /* keyboard (PNP0303 in the DSDT) */
 #define SERIAL_COM1_IRQ   4
 #define RTC_IRQ           8         /* named in the DSDT; rtc.c raises none */
 #define ACPI_SCI_IRQ      9         /* level, active high (MADT override) */

@@ -129,7 +129,7 @@ static const struct seccomp_rule top_only[] = {
 };
 
 /* --api once the guest runs: HTTP, pause/resume, snapshot/create (files
- * it creates, the state of every vCPU and of the VM). */
+ * it creates, the state of every vCPU and of the VM), SendCtrlAltDel. */
 static const struct seccomp_rule api_only[] = {
     ANY(poll, "wait for API clients, their requests and the wake pipe"),
     ANY(accept4, "accept an API client"),
@@ -161,6 +161,7 @@ static const struct seccomp_rule api_only[] = {
     IOCTL(KVM_GET_IRQCHIP, "snapshot/create: the PICs and the IOAPIC"),
     IOCTL(KVM_GET_PIT2, "snapshot/create: the PIT"),
     IOCTL(KVM_GET_CLOCK, "snapshot/create: the KVM clock"),
+    IOCTL(KVM_IRQ_LINE, "SendCtrlAltDel: the i8042 raises the keyboard interrupt"),
 };
 
 /* The watchdog only waits on a clock and stops VMs: the common list. */

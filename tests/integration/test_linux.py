@@ -50,6 +50,7 @@ echo R-cores=$(grep -m1 '^cpu cores' /proc/cpuinfo | cut -d: -f2)
 echo R-packages=$(grep '^physical id' /proc/cpuinfo | sort -u | wc -l)
 echo R-flags=$(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2)
 echo R-pnp=$(dmesg | grep -o 'pnp: PnP ACPI: found [0-9]* devices')
+echo R-kbd=$(grep -c '^N: Name="AT Translated Set 2 keyboard"' /proc/bus/input/devices)
 echo R-clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 BOOTLOG
 poweroff
@@ -216,8 +217,10 @@ def test_cpu_is_one_package_with_a_brand(linux):
 
 
 @pytest.mark.needs("linux")
-def test_pnp_finds_com1_and_rtc(linux):
-    assert linux["two"]["pnp"] == "pnp: PnP ACPI: found 2 devices"
+def test_pnp_finds_com1_rtc_and_the_keyboard(linux):
+    assert linux["two"]["pnp"] == "pnp: PnP ACPI: found 3 devices"
+    # the i8042 found through PNP0303, and its keyboard answered atkbd's probe
+    assert linux["two"]["kbd"] == "1"
 
 
 def _allow_list():

@@ -151,6 +151,7 @@ static void test_madt(void **state)
 }
 
 #define LEGACY_LEN 45           /* one Device() of acpi_legacy_devices, in AML */
+#define KBD_LEN 53              /* ... the keyboard's, with its two I/O ranges */
 
 static const uint8_t *dsdt(struct vm *vm, uint32_t *len)
 {
@@ -190,7 +191,7 @@ static void test_dsdt_s5(void **state)
     static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
                                   0x0A, 0x05, 0x0A, 0x05, 0x00, 0x00 };
     assert_memory_equal(d + 36, s5, sizeof(s5));
-    assert_int_equal(len, 36 + sizeof(s5) + 8 + 2 * LEGACY_LEN);
+    assert_int_equal(len, 36 + sizeof(s5) + 8 + 2 * LEGACY_LEN + KBD_LEN);
 }
 
 /* Device(COM1) { Name(_HID, EisaId("PNP0501")) Name(_UID, 1) Name(_CRS,
@@ -209,6 +210,14 @@ static const uint8_t rtc_aml[LEGACY_LEN] = {
     0x08, '_', 'U', 'I', 'D', 0x00,
     0x08, '_', 'C', 'R', 'S', 0x11, 0x10, 0x0A, 0x0D,
     0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02, 0x22, 0x00, 0x01, 0x79, 0x00 };
+/* Device(KBD_) { ... EisaId("PNP0303") ... IO 0x60, 1 port, IO 0x64, 1 port, IRQ 1 } */
+static const uint8_t kbd_aml[KBD_LEN] = {
+    0x5B, 0x82, 0x33, 'K', 'B', 'D', '_',
+    0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x03, 0x03,
+    0x08, '_', 'U', 'I', 'D', 0x00,
+    0x08, '_', 'C', 'R', 'S', 0x11, 0x18, 0x0A, 0x15,
+    0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
+    0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01, 0x22, 0x02, 0x00, 0x79, 0x00 };
 
 static void test_dsdt_legacy_devices(void **state)
 {
@@ -217,12 +226,13 @@ static void test_dsdt_legacy_devices(void **state)
     uint32_t len;
     const uint8_t *d = dsdt(vm, &len);
     const uint8_t *scope = d + 36 + 15;
-    /* PkgLength 2 + 5 + 90 = 97: two bytes, 0x41 0x06 */
-    static const uint8_t head[] = { 0x10, 0x41, 0x06, '\\', '_', 'S', 'B', '_' };
+    /* PkgLength 2 + 5 + 90 + 53 = 150: two bytes, 0x46 0x09 */
+    static const uint8_t head[] = { 0x10, 0x46, 0x09, '\\', '_', 'S', 'B', '_' };
     assert_memory_equal(scope, head, sizeof(head));
     assert_memory_equal(scope + 8, com1_aml, LEGACY_LEN);
     assert_memory_equal(scope + 8 + LEGACY_LEN, rtc_aml, LEGACY_LEN);
-    assert_ptr_equal(scope + 8 + 2 * LEGACY_LEN, d + len);
+    assert_memory_equal(scope + 8 + 2 * LEGACY_LEN, kbd_aml, KBD_LEN);
+    assert_ptr_equal(scope + 8 + 2 * LEGACY_LEN + KBD_LEN, d + len);
 }
 
 static void test_dsdt_virtio(void **state)
@@ -244,12 +254,13 @@ static void test_dsdt_virtio(void **state)
     assert_int_equal(k, 2);
     assert_int_equal(scope + 1 + pl, d + len);
     assert_memory_equal(scope + 1 + k, "\\_SB_", 5);
-    /* COM1 and RTC first, then every virtio device: Device(VRnn) with _HID, _UID
-     * and its resources */
+    /* COM1, RTC and KBD first, then every virtio device: Device(VRnn) with _HID,
+     * _UID and its resources */
     const uint8_t *p = scope + 1 + k + 5;
     assert_memory_equal(p, com1_aml, LEGACY_LEN);
     assert_memory_equal(p + LEGACY_LEN, rtc_aml, LEGACY_LEN);
-    p += 2 * LEGACY_LEN;
+    assert_memory_equal(p + 2 * LEGACY_LEN, kbd_aml, KBD_LEN);
+    p += 2 * LEGACY_LEN + KBD_LEN;
     for (int i = 0; i < VIRTIO_MMIO_MAX; i++) {
         char name[5];
         snprintf(name, sizeof(name), "VR%02X", i);

@@ -221,7 +221,7 @@ static void test_vmconfig_file(void **state)
 }
 
 /* Fake VMM: records calls, fails on request. */
-struct fake { enum api_vm_state state; int starts, pauses, creates, loads; bool fail; };
+struct fake { enum api_vm_state state; int starts, pauses, creates, loads, cads; bool fail; };
 
 static enum api_vm_state f_state(void *ctx) { return ((struct fake *)ctx)->state; }
 static int f_start(void *ctx, const struct vmconfig *cfg, char *err, size_t n)
@@ -259,6 +259,17 @@ static int f_load(void *ctx, const char *s, const char *m, bool resume, char *er
     return 0;
 }
 
+static int f_cad(void *ctx, char *err, size_t n)
+{
+    struct fake *f = ctx;
+    f->cads++;
+    if (f->fail) {
+        snprintf(err, n, "SendCtrlAltDel: the guest's keyboard buffer is full");
+        return -1;
+    }
+    return 0;
+}
+
 static int call(struct api *a, const char *method, const char *path, const char *body,
                 char *out)
 {
@@ -277,7 +288,8 @@ static void test_routes(void **state)
     (void)state;
     struct fake f = { .state = API_NOT_STARTED };
     struct api *a = calloc(1, sizeof(*a));
-    a->hooks = (struct api_hooks){ &f, f_state, f_start, f_pause, f_create, f_load, NULL };
+    a->hooks = (struct api_hooks){ &f, f_state, f_start, f_pause, f_create, f_load, NULL,
+                                   f_cad };
     vmconfig_init(&a->cfg);
     char out[4096];
     assert_int_equal(call(a, "GET", "/", "", out), 200);
@@ -301,6 +313,10 @@ static void test_routes(void **state)
     assert_string_equal(out, "");
     assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"Reboot\"}", out), 400);
     assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", out), 400);
+    assert_non_null(strstr(out, "SendCtrlAltDel: the microVM is not running yet"));
+    assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"FlushMetrics\"}", out), 400);
+    assert_non_null(strstr(out, "'FlushMetrics' is not supported"));
+    assert_int_equal(f.cads, 0);
     assert_int_equal(call(a, "PUT", "/actions", "{\"action\":\"InstanceStart\"}", out), 400);
     f.fail = true;
     assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"InstanceStart\"}", out), 400);
@@ -308,6 +324,13 @@ static void test_routes(void **state)
     f.fail = false;
     assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"InstanceStart\"}", out), 204);
     assert_int_equal(f.starts, 2);
+    assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", out), 204);
+    assert_string_equal(out, "");
+    f.fail = true;
+    assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"SendCtrlAltDel\"}", out), 400);
+    assert_non_null(strstr(out, "{\"fault_message\":\"SendCtrlAltDel: the guest's keyboard buffer is full"));
+    f.fail = false;
+    assert_int_equal(f.cads, 2);
     assert_int_equal(call(a, "PUT", "/actions", "{\"action_type\":\"InstanceStart\"}", out), 400);
     assert_int_equal(call(a, "PUT", "/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":8}", out), 400);
     assert_non_null(strstr(out, "cannot change after"));

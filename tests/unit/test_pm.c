@@ -23,7 +23,7 @@ static int setup(void **state)
 {
     struct vm *vm = fake_vm_new(0);
     assert_int_equal(pm_create(vm), 0);
-    assert_int_equal(i8042_create(vm), 0);
+    assert_non_null(i8042_create(vm));
     assert_int_equal(pci_create(vm), 0);        /* after pm: 0xCF9 stays pm's */
     *state = vm;
     return 0;
@@ -138,9 +138,81 @@ static void test_i8042_self_test_and_ctr(void **state)
     assert_int_equal(out(vm, I8042_DATA_PORT, 0x74, 1), IO_OK);
     assert_int_equal(out(vm, I8042_CMD_PORT, 0x20, 1), IO_OK);  /* read CTR */
     assert_int_equal(in(vm, I8042_DATA_PORT, 1), 0x74);
-    assert_int_equal(out(vm, I8042_DATA_PORT, 0xF4, 1), IO_OK); /* to no keyboard */
+    assert_int_equal(out(vm, I8042_DATA_PORT, 0xF4, 1), IO_OK); /* to the keyboard */
+    assert_int_equal(in(vm, I8042_DATA_PORT, 1), 0xFA);         /* ACK */
     assert_int_equal(in(vm, I8042_CMD_PORT, 1) & 0x01, 0);
     assert_false(vm->stopping);
+}
+
+/* What Linux's atkbd sends to bind: each answered as a PS/2 keyboard would. */
+static void test_i8042_keyboard_answers(void **state)
+{
+    (void)state;
+    struct vm *vm = fake_vm_new(0);
+    struct i8042 *k = i8042_create(vm);
+    assert_non_null(k);
+    static const struct { uint8_t send[2]; unsigned nsend; uint8_t want[3]; unsigned n; } t[] = {
+        { { 0xF2 }, 1, { 0xFA, 0xAB, 0x83 }, 3 },           /* identify: MF2 keyboard */
+        { { 0xED, 0x07 }, 2, { 0xFA, 0xFA }, 2 },           /* LEDs */
+        { { 0xF0, 0x00 }, 2, { 0xFA, 0xFA, 0x02 }, 3 },     /* which scancode set: 2 */
+        { { 0xF0, 0x02 }, 2, { 0xFA, 0xFA }, 2 },           /* set 2 */
+        { { 0xF3, 0x20 }, 2, { 0xFA, 0xFA }, 2 },           /* typematic rate */
+        { { 0xFF }, 1, { 0xFA, 0xAA }, 2 },                 /* reset: self test passed */
+        { { 0xEE }, 1, { 0xEE }, 1 },                       /* echo */
+        { { 0x12 }, 1, { 0xFE }, 1 },                       /* unknown: resend */
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        for (unsigned j = 0; j < t[i].nsend; j++)
+            assert_int_equal(out(vm, I8042_DATA_PORT, t[i].send[j], 1), IO_OK);
+        for (unsigned j = 0; j < t[i].n; j++) {
+            assert_true(i8042_irq_level(k));                /* a byte waits: IRQ 1 */
+            assert_int_equal(in(vm, I8042_CMD_PORT, 1) & 0x21, 0x01);  /* OBF, not aux */
+            assert_int_equal(in(vm, I8042_DATA_PORT, 1), t[i].want[j]);
+        }
+        assert_int_equal(in(vm, I8042_CMD_PORT, 1) & 0x01, 0);
+        assert_false(i8042_irq_level(k));
+    }
+    fake_vm_free(vm);
+}
+
+/* Read n bytes, then the output buffer is empty (last) or not. */
+static void read_keys(struct vm *vm, const uint8_t *want, size_t n, bool last)
+{
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(in(vm, I8042_DATA_PORT, 1), want[i]);
+    assert_int_equal(in(vm, I8042_CMD_PORT, 1) & 0x01, last ? 0 : 1);
+}
+
+/* SendCtrlAltDel: pressed and released, in set 1 while the controller
+ * translates (its default, and Linux's), in set 2 when it does not. */
+static void test_i8042_ctrl_alt_del(void **state)
+{
+    (void)state;
+    struct vm *vm = fake_vm_new(0);
+    struct i8042 *k = i8042_create(vm);
+    assert_non_null(k);
+    static const uint8_t set1[] = { 0x1D, 0x38, 0xE0, 0x53, 0xE0, 0xD3, 0xB8, 0x9D };
+    static const uint8_t set2[] = { 0x14, 0x11, 0xE0, 0x71, 0xE0, 0xF0, 0x71, 0xF0, 0x11,
+                                    0xF0, 0x14 };
+    assert_false(i8042_irq_level(k));
+    assert_int_equal(i8042_ctrl_alt_del(k), 0);
+    assert_true(i8042_irq_level(k));
+    read_keys(vm, set1, sizeof(set1), true);
+    assert_false(i8042_irq_level(k));
+    /* twice fills the 16-byte queue; a third is refused and changes nothing */
+    assert_int_equal(i8042_ctrl_alt_del(k), 0);
+    assert_int_equal(i8042_ctrl_alt_del(k), 0);
+    assert_int_equal(i8042_ctrl_alt_del(k), -1);
+    read_keys(vm, set1, sizeof(set1), false);
+    assert_true(i8042_irq_level(k));
+    read_keys(vm, set1, sizeof(set1), true);
+    /* CTR 0x04: no translation, keyboard interrupt off: set 2, IRQ 1 stays low */
+    assert_int_equal(out(vm, I8042_CMD_PORT, 0x60, 1), IO_OK);
+    assert_int_equal(out(vm, I8042_DATA_PORT, 0x04, 1), IO_OK);
+    assert_int_equal(i8042_ctrl_alt_del(k), 0);
+    assert_false(i8042_irq_level(k));
+    read_keys(vm, set2, sizeof(set2), true);
+    fake_vm_free(vm);
 }
 
 static void test_i8042_reset_pulse(void **state)
@@ -243,6 +315,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pm_timer_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_register, setup, teardown),
         cmocka_unit_test_setup_teardown(test_i8042_self_test_and_ctr, setup, teardown),
+        cmocka_unit_test(test_i8042_keyboard_answers),
+        cmocka_unit_test(test_i8042_ctrl_alt_del),
         cmocka_unit_test_setup_teardown(test_i8042_reset_pulse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_i8042_output_port_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pci_latch_reads_back, setup, teardown),
