@@ -202,28 +202,49 @@ void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size,
     fuzz_ops_run(f, &ops, &f->vm.mmio, r, 1, 8, virtio_poke, &h);
 }
 
+/* The pattern: 4 KiB that differ in every sector, repeated. */
+static const uint8_t *pattern(void)
+{
+    static uint8_t p[64 << 10];
+    static bool made;
+    for (size_t i = 0; !made && i < sizeof(p); i++)
+        p[i] = (uint8_t)(i % 4096 * 7 + i % 4096 / 512);
+    made = true;
+    return p;
+}
+
+static int fill(int fd, uint64_t size, const uint8_t *data, size_t n)
+{
+    if (!data) {
+        data = pattern();
+        n = 64 << 10;
+    }
+    for (uint64_t pos = 0; n && pos < size; pos += n) {
+        size_t k = size - pos < n ? (size_t)(size - pos) : n;
+        if (pwrite(fd, data, k, (off_t)pos) != (ssize_t)k)
+            return -1;
+    }
+    return 0;
+}
+
+int fuzz_scratch_restore(int fd, const void *view, uint64_t size)
+{
+    for (uint64_t pos = 0; pos < size; pos += 64 << 10) {
+        size_t k = size - pos < (64 << 10) ? (size_t)(size - pos) : 64 << 10;
+        if (memcmp((const uint8_t *)view + pos, pattern(), k))
+            return fill(fd, size, NULL, 0);
+    }
+    return 0;
+}
+
 int fuzz_scratch_file(char path[64], uint64_t size, const uint8_t *data, size_t n)
 {
     int fd = memfd_create("fuzz-image", MFD_CLOEXEC);
     if (fd < 0)
         return -1;
-    static uint8_t pattern[4096];
-    if (!data) {
-        for (size_t i = 0; i < sizeof(pattern); i++)
-            pattern[i] = (uint8_t)(i * 7 + i / 512);
-        data = pattern;
-        n = sizeof(pattern);
-    }
-    if (ftruncate(fd, (off_t)size)) {
+    if (ftruncate(fd, (off_t)size) || fill(fd, size, data, n)) {
         close(fd);
         return -1;
-    }
-    for (uint64_t pos = 0; n && pos < size; pos += n) {
-        size_t k = size - pos < n ? (size_t)(size - pos) : n;
-        if (pwrite(fd, data, k, (off_t)pos) != (ssize_t)k) {
-            close(fd);
-            return -1;
-        }
     }
     snprintf(path, 64, "/proc/self/fd/%d", fd);
     return fd;

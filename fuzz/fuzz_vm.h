@@ -120,4 +120,8 @@ void fuzz_virtio_run(struct fuzz_vm *f, const uint8_t *data, size_t size,
  * NULL. Returns the fd, or -1. */
 int fuzz_scratch_file(char path[64], uint64_t size, const uint8_t *data, size_t n);
 
+/* Give the first size bytes of a scratch file (view: a read-only shared
+ * mapping of it) the pattern back, writing only when they differ. 0 or -1. */
+int fuzz_scratch_restore(int fd, const void *view, uint64_t size);
+
 #endif
