@@ -57,7 +57,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: mini-kvm $(GUESTS) $(PC_IMGS) os bare-kvm $(BUILD)/test/mini-kvm-seccomp-hook \
-     $(BUILD)/vsock-helper
+     $(BUILD)/vsock-helper $(BUILD)/iops-helper
 
 # The tutorial's first program (docs/tutorial.md): KVM and nothing else.
 bare-kvm: examples/bare-kvm.c
@@ -170,6 +170,12 @@ $(BOOT_GUESTS): %.img: guests/boot/%.S guests/boot/com1.inc
 $(BUILD)/vsock-helper: tests/helpers/vsock.c
 	@mkdir -p $(BUILD)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+# bench/blk.sh's 4 KiB random-read helper (busybox has no fio), static: it
+# goes into the benchmark's initramfs and runs the same under every VMM.
+$(BUILD)/iops-helper: bench/iops.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -pthread -o $@ $<
 
 # The teaching OS (os/) builds os.elf and os-disk.img in the repo root.
 os:

@@ -1,41 +1,52 @@
 #!/bin/bash
-# blk.sh - virtio-blk sequential throughput, measured in the lab (L1 with nested KVM): a
-# Linux guest reads MIB MiB from its disk and writes MIB MiB to it with O_DIRECT (busybox
-# dd, 1 MiB blocks), for mini-kvm against `qemu-system-x86_64 -M microvm` (virtio-blk on
-# virtio-mmio, default cache) with the same raw image in L1's tmpfs, kernel and initramfs.
-# No 4 KiB random-read IOPS: busybox has no fio, and a shell loop of dd measures fork().
+# blk.sh - virtio-blk throughput and IOPS, measured in the lab (L1 with nested KVM): a Linux
+# guest reads MIB MiB from its disk with O_DIRECT (busybox dd, 1 MiB blocks), reads 4 KiB
+# blocks at random offsets (bench/iops.c, queue depth 1 and 8), then writes MIB MiB, for
+# mini-kvm against `qemu-system-x86_64 -M microvm` (virtio-blk on virtio-mmio, default
+# cache) with the same raw image in L1's tmpfs, kernel and initramfs (+ the IOPS helper).
 #
-# Usage: bench/blk.sh [MIB] [RUNS]     (default 256 MiB, 1 run per VMM)
-# Env:   NO_QEMU=1 (skip QEMU), LOG=FILE (keep the lab's console log)
+# Usage: bench/blk.sh [MIB] [RUNS]     (default 256 MiB, 3 runs per VMM, interleaved)
+# Env:   NO_QEMU=1 (skip QEMU), LOG=FILE (keep the lab's console log),
+#        RATIOS=FILE (default .cache/bench/blk.ratios, for bench/plot-ratios),
+#        IOPS_N=N (random reads per measurement, default 4000)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 mib=${1:-256}
-runs=${2:-1}
-make -s mini-kvm || exit 1
-tools/mkinitramfs -q || exit 1
-dir=$(mktemp -d) || exit 1
-trap 'rm -rf "$dir"' EXIT
+runs=${2:-3}
+iops_n=${IOPS_N:-4000}
+ratios=${RATIOS:-.cache/bench/blk.ratios}
 . bench/lib.sh
-cp .cache/linux/vmlinuz .cache/linux/initrd.cpio.gz tests/integration/linux_session.sh "$dir/" || exit 1
 vmms="mini-kvm"
-if [ -z "${NO_QEMU:-}" ]; then
-    bundle_qemu_microvm "$dir" blk || exit 1
-    vmms="$vmms qemu-microvm"
-fi
+bench_setup blk
+make -s build/iops-helper || exit 1
+# The helper as a second initramfs archive after the first (the kernel unpacks both).
+python3 - build/iops-helper <<'PY' | gzip -9 > "$dir/iops.cpio.gz" || exit 1
+import sys
+sys.path.insert(0, "tools")
+from debkernel import Cpio
+c = Cpio()
+c.dir("bin")
+c.file("bin/iops", open(sys.argv[1], "rb").read(), 0o755)
+sys.stdout.buffer.write(c.bytes())
+PY
+cat "$dir/iops.cpio.gz" >> "$dir/initrd.cpio.gz" || exit 1
 
 cat >"$dir/guest.txt" <<EOF
 t0=\$(cut -d' ' -f1 /proc/uptime)
 dd if=/dev/vda of=/dev/null bs=1M count=$mib iflag=direct 2>/dev/null; echo R-read-rc=\$?
 t1=\$(cut -d' ' -f1 /proc/uptime)
-dd if=/dev/zero of=/dev/vda bs=1M count=$mib oflag=direct conv=fsync 2>/dev/null; echo R-write-rc=\$?
+iops /dev/vda $iops_n 1
+iops /dev/vda $iops_n 8 | sed 's/^R-iops/R-iops8/'
 t2=\$(cut -d' ' -f1 /proc/uptime)
-echo R-read-s=\$(awk -v a=\$t0 -v b=\$t1 'BEGIN{print b - a}')
-echo R-write-s=\$(awk -v a=\$t1 -v b=\$t2 'BEGIN{print b - a}')
+dd if=/dev/zero of=/dev/vda bs=1M count=$mib oflag=direct conv=fsync 2>/dev/null; echo R-write-rc=\$?
+t3=\$(cut -d' ' -f1 /proc/uptime)
+echo R-read=\$(awk -v a=\$t0 -v b=\$t1 'BEGIN{print $mib / (b - a)}')
+echo R-write=\$(awk -v a=\$t2 -v b=\$t3 'BEGIN{print $mib / (b - a)}')
 poweroff
 EOF
 
 cat >"$dir/inner.sh" <<'EOF'
-# inner.sh (L1, busybox sh): MIB RUNS VMM...
+# inner.sh (L1, busybox sh): MIB RUNS VMM... ; run r of every VMM before run r+1 of any
 mib=$1 runs=$2
 shift 2
 F=/lab/files
@@ -59,33 +70,13 @@ done
 EOF
 
 n=$(echo $vmms | wc -w)
-echo "blk: $mib MiB read and written, $runs run(s) each of: $vmms" >&2
+echo "blk: $mib MiB read and written, $iops_n random 4 KiB reads at QD 1 and 8, $runs run(s) each of: $vmms" >&2
 tools/lab -q --cpus 1 --mem 3072 --timeout $((120 + runs * n * 620)) --files "$dir" -- \
     sh /lab/files/inner.sh "$mib" "$runs" $vmms >"$dir/log" 2>&1
 rc=$?
 [ -n "${LOG:-}" ] && cp "$dir/log" "$LOG"
-python3 - "$dir/log" "$mib" $vmms <<'PY'
-import re, statistics, sys
-log, mib, vmms = open(sys.argv[1], errors="replace").read(), int(sys.argv[2]), sys.argv[3:]
-log = log.replace("\r", "")        # the L1 console's line ends
-res = {v: [] for v in vmms}
-for m in re.finditer(r"=== (\S+) stdout\n(.*?)=== \1 rc=(\d+)", log, re.S):
-    vals = dict(re.findall(r"^R-([a-z-]+)=(\S+)", m[2].replace("\r", ""), re.M))
-    ok = m[3] == "0" and vals.get("read-rc") == "0" and vals.get("write-rc") == "0"
-    if m[1] in res and ok:
-        res[m[1]].append((mib / float(vals["read-s"]), mib / float(vals["write-s"])))
-    elif m[1] in res:
-        print("--- %s failed: rc=%s %s" % (m[1], m[3], vals))
-print("%-14s %5s %16s %16s" % ("VMM", "runs", "seq read", "seq write"))
-med = {v: [statistics.median(c) for c in zip(*r)] for v, r in res.items() if r}
-for v in vmms:
-    if v not in med:
-        print("%-14s %5d   (all runs failed)" % (v, 0))
-        continue
-    ratio = ""
-    if v != "mini-kvm" and "mini-kvm" in med:
-        ratio = "   (mini-kvm/%s: %.2fx, %.2fx)" % (v, med["mini-kvm"][0] / med[v][0],
-                                                  med["mini-kvm"][1] / med[v][1])
-    print("%-14s %5d %11.1f MiB/s %11.1f MiB/s%s" % (v, len(res[v]), med[v][0], med[v][1], ratio))
-PY
+mkdir -p "$(dirname "$ratios")"
+bench/summarize.py "$dir/log" "$ratios" $vmms -r read-rc=0 -r write-rc=0 \
+    -m "read:blk seq read:MiB/s" -m "write:blk seq write:MiB/s" \
+    -m "iops:blk 4k rand read qd1:IOPS" -m "iops8:blk 4k rand read qd8:IOPS" || rc=1
 exit $rc

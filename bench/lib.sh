@@ -23,3 +23,20 @@ bundle_qemu_microvm() {
     done
     return 0
 }
+
+# bench_setup WHO: what every Linux benchmark in the lab starts with: mini-kvm and the
+# initramfs built, a directory $dir (removed at exit) for tools/lab --files with the
+# kernel, the initramfs and linux_session.sh, and QEMU in it unless NO_QEMU is set;
+# $vmms gets qemu-microvm appended then. WHO names the script in error lines.
+bench_setup() {
+    make -s mini-kvm || exit 1
+    tools/mkinitramfs -q || exit 1
+    dir=$(mktemp -d) || exit 1
+    trap 'rm -rf "$dir"' EXIT
+    cp .cache/linux/vmlinuz .cache/linux/initrd.cpio.gz tests/integration/linux_session.sh \
+        "$dir/" || exit 1
+    if [ -z "${NO_QEMU:-}" ]; then
+        bundle_qemu_microvm "$dir" "$1" || exit 1
+        vmms="$vmms qemu-microvm"
+    fi
+}

@@ -4,41 +4,43 @@
 # MIB MiB from it, for mini-kvm (vhost-net, and the userspace datapath) against
 # `qemu-system-x86_64 -M microvm` with vhost-net on the same TAP, same kernel and initramfs.
 #
-# Usage: bench/net.sh [MIB] [RUNS]     (default 64 MiB, 1 run per VMM)
-# Env:   NO_QEMU=1 (skip QEMU), LOG=FILE (keep the lab's console log)
+# Usage: bench/net.sh [MIB] [RUNS]     (default 16 MiB, 3 runs per VMM, interleaved)
+# Env:   NO_QEMU=1 (skip QEMU), LOG=FILE (keep the lab's console log),
+#        RATIOS=FILE (default .cache/bench/net.ratios, for bench/plot-ratios)
 # Times are the guest's (/proc/uptime, 10 ms) around each nc; throughput = MIB / time.
+# Also printed: the NIC's interrupts per MiB in the guest (irq-up, irq-down), medians.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-mib=${1:-64}
-runs=${2:-1}
-make -s mini-kvm || exit 1
-tools/mkinitramfs -q || exit 1
-dir=$(mktemp -d) || exit 1
-trap 'rm -rf "$dir"' EXIT
+mib=${1:-16}
+runs=${2:-3}
+ratios=${RATIOS:-.cache/bench/net.ratios}
 . bench/lib.sh
-cp .cache/linux/vmlinuz .cache/linux/initrd.cpio.gz tests/integration/linux_session.sh "$dir/" || exit 1
 vmms="mini-kvm mini-kvm-userspace"
-if [ -z "${NO_QEMU:-}" ]; then
-    bundle_qemu_microvm "$dir" net || exit 1
-    vmms="$vmms qemu-microvm"
-fi
+bench_setup net
 
 cat >"$dir/guest.txt" <<EOF
 ip link set eth0 up && ip addr add 10.0.2.2/24 dev eth0
 ping -c 1 -W 10 10.0.2.1 >/dev/null; echo R-ping=\$?
+d=\$(basename \$(readlink /sys/class/net/eth0/device))
+irq() { awk -v d=\$d '\$NF == d { print \$2 }' /proc/interrupts; }
+i0=\$(irq)
 t0=\$(cut -d' ' -f1 /proc/uptime)
 dd if=/dev/zero bs=65536 count=$((mib * 16)) 2>/dev/null | nc 10.0.2.1 5001
 t1=\$(cut -d' ' -f1 /proc/uptime)
+i1=\$(irq)
 mkfifo /tmp/hold; exec 3<>/tmp/hold
 echo R-down-bytes=\$(nc 10.0.2.1 5002 <&3 | wc -c)
 t2=\$(cut -d' ' -f1 /proc/uptime)
-echo R-up-s=\$(awk -v a=\$t0 -v b=\$t1 'BEGIN{print b - a}')
-echo R-down-s=\$(awk -v a=\$t1 -v b=\$t2 'BEGIN{print b - a}')
+i2=\$(irq)
+echo R-irq-up=\$(((i1 - i0) / $mib)); echo R-irq-down=\$(((i2 - i1) / $mib))
+echo R-up=\$(awk -v a=\$t0 -v b=\$t1 'BEGIN{print $mib / (b - a)}')
+echo R-down=\$(awk -v a=\$t1 -v b=\$t2 'BEGIN{print $mib / (b - a)}')
 poweroff
 EOF
 
 cat >"$dir/inner.sh" <<'EOF'
-# inner.sh (L1, busybox sh): MIB RUNS VMM... ; all in a network namespace of its own
+# inner.sh (L1, busybox sh): MIB RUNS VMM... ; all in a network namespace of its own;
+# run r of every VMM before run r+1 of any
 [ -z "$NS" ] && NS=1 exec unshare -n sh "$0" "$@"
 mib=$1 runs=$2
 shift 2
@@ -60,7 +62,7 @@ while [ $i -lt "$runs" ]; do
         done
         case $v in
         mini-kvm) MKVM=./mini-kvm sh $F/linux_session.sh $v $F/guest.txt 300 $args --net tap=mkt0 --stats ;;
-        mini-kvm-userspace) MKVM=./mini-kvm sh $F/linux_session.sh $v $F/guest.txt 300 $args --net tap=mkt0,vhost=off ;;
+        mini-kvm-userspace) MKVM=./mini-kvm sh $F/linux_session.sh $v $F/guest.txt 300 $args --net tap=mkt0,vhost=off --stats ;;
         qemu-microvm) MKVM="$qemu" sh $F/linux_session.sh $v $F/guest.txt 300 -L $F/qemu/share \
             -M microvm -enable-kvm -cpu host -m 512 -nodefaults -no-user-config -display none \
             -serial stdio -no-reboot -kernel $F/vmlinuz -initrd $F/initrd.cpio.gz \
@@ -80,33 +82,11 @@ tools/lab -q --cpus 1 --timeout $((90 + runs * n * 330)) --files "$dir" -- \
     sh /lab/files/inner.sh "$mib" "$runs" $vmms >"$dir/log" 2>&1
 rc=$?
 [ -n "${LOG:-}" ] && cp "$dir/log" "$LOG"
-python3 - "$dir/log" "$mib" $vmms <<'PY'
-import re, statistics, sys
-log, mib, vmms = open(sys.argv[1], errors="replace").read(), int(sys.argv[2]), sys.argv[3:]
-log = log.replace("\r", "")        # the L1 console's line ends
-res = {v: [] for v in vmms}
-# each session: "=== NAME stdout" ... R- lines ... "=== NAME rc=N", then "BENCH NAME up-bytes=N"
-for m in re.finditer(r"=== (\S+) stdout\n(.*?)=== \1 rc=(\d+)\n(?:.*\n)*?BENCH \1 up-bytes=(\d+)",
-                     log, re.S):
-    name, out, rc, upb = m[1], m[2], int(m[3]), int(m[4])
-    vals = dict(re.findall(r"^R-([a-z-]+)=(\S+)", out.replace("\r", ""), re.M))
-    ok = rc == 0 and upb == mib << 20 and vals.get("down-bytes") == str(mib << 20)
-    if name in res and ok:
-        res[name].append((mib / float(vals["up-s"]), mib / float(vals["down-s"])))
-    elif name in res:
-        print("--- %s failed: rc=%d up-bytes=%d %s" % (name, rc, upb, vals))
-dp = re.search(r"virtio-net mkt0 \S+ (\S+) datapath", log)
-print("mini-kvm's default datapath in this run: %s" % (dp[1] if dp else "?"))
-print("%-20s %5s %16s %16s" % ("VMM", "runs", "guest->host", "host->guest"))
-med = {v: [statistics.median(c) for c in zip(*r)] for v, r in res.items() if r}
-for v in vmms:
-    if v not in med:
-        print("%-20s %5d   (all runs failed)" % (v, 0))
-        continue
-    ratio = ""
-    if v != "mini-kvm" and "mini-kvm" in med:
-        ratio = "   (mini-kvm/%s: %.2fx, %.2fx)" % (v, med["mini-kvm"][0] / med[v][0],
-                                                  med["mini-kvm"][1] / med[v][1])
-    print("%-20s %5d %11.1f MiB/s %11.1f MiB/s%s" % (v, len(res[v]), med[v][0], med[v][1], ratio))
-PY
+dp=$(grep -ao 'virtio-net mkt0 [^ ]* [a-z-]* datapath' "$dir/log" | head -n 1)
+echo "mini-kvm's default datapath in this run: ${dp:-?}"
+mkdir -p "$(dirname "$ratios")"
+bench/summarize.py "$dir/log" "$ratios" $vmms -r up-bytes=$((mib << 20)) \
+    -r down-bytes=$((mib << 20)) -m "up:net guest->host:MiB/s" -m "down:net host->guest:MiB/s" \
+    -s "irq-up:irqs/MiB up:" -s "irq-down:irqs/MiB down:" ||
+    rc=1
 exit $rc
