@@ -76,7 +76,7 @@ def main():
                 "%s %.2fx" % (l, r) for (_, l, _), r in zip(metrics, ratios))))
             tag = "" if v == "mini-kvm" else " (%s)" % v.replace("mini-kvm-", "")
             for (_, l, u), x, y, r in zip(metrics, med[v], q, ratios):
-                out.write("%s%s\t%.1f\t%.1f\t%.3f\t%d\t%d\t%s\n"
+                out.write("%s%s\t%.2f\t%.2f\t%.3f\t%d\t%d\t%s\n"
                           % (l, tag, x, y, r, len(runs[v]), len(runs["qemu-microvm"]), u))
     return 0 if all(runs.values()) else 1
 
