@@ -127,11 +127,14 @@ python3 - "$dir/log" $vmms <<'PY'
 import re, statistics, sys
 
 log, vmms = open(sys.argv[1], errors="replace").read(), sys.argv[2:]
-rows, halted = {}, set()
+rows, halted, seen, rounds = {}, set(), {}, {}
 for m in re.finditer(r"^BENCH (\S+) cpus=(\d+) rc=(\d+) marker=(\S+) exit=(\S+) rss_kb=(\d+) "
                      r"end=(\w+)", log, re.M):
+    k = (m[1], int(m[2]))
+    seen[k] = seen.get(k, 0) + 1        # the k-th line of a VMM and -c is its round k
     if m[1] in vmms and m[3] == "0" and float(m[4]) >= 0:
-        rows.setdefault((m[1], int(m[2])), []).append((float(m[4]), float(m[5]), int(m[6]) / 1024))
+        rows.setdefault(k, []).append((float(m[4]), float(m[5]), int(m[6]) / 1024))
+        rounds.setdefault(k, {})[seen[k]] = float(m[4])
         if m[7] == "halt":
             halted.add(m[1])
 fails = [l for l in log.splitlines() if l.startswith("--- ") or l.startswith("lab: error")]
@@ -152,12 +155,21 @@ for c in cpus:
         t, e, r = med[(v, c)]
         ratio = "" if v == "mini-kvm" or not base else "  mini-kvm/%s: time %.2fx, RSS %.2fx" % (
             v, base[0] / t, base[2] / r)
+        # the host's load drifts between rounds: the ratio within each round (the VMMs
+        # ran back to back), its median and range, next to the ratio of the medians
+        pairs = sorted(rounds[("mini-kvm", c)][i] / x for i, x in rounds[(v, c)].items()
+                       if v != "mini-kvm" and i in rounds.get(("mini-kvm", c), {}))
+        if pairs:
+            ratio += " (per round: median %.2fx, %.2f-%.2fx)" % (statistics.median(pairs),
+                                                                pairs[0], pairs[-1])
+        times = sorted(x[0] for x in rows[(v, c)])
+        ratio = " [%.2f-%.2f]" % (times[0], times[-1]) + ratio
         e = ("%.2f s" % e) + (" (halt)" if v in halted else "")
         print("%-14s %4d %5d %14.2f s %16s %9.1f MiB%s" % (v, c, len(rows[(v, c)]), t, e, r, ratio))
 probe = re.search(r"^BENCH-PROBE (\S+)", log, re.M)
 if probe:
     print("mini-kvm --check-host (its host probe alone) took %s s in L1" % probe[1])
-print("medians; times from the VMM's process start, measured in L1 (/proc/uptime, 10 ms "
+print("medians [fastest-slowest run]; times from the VMM's process start, measured in L1 (/proc/uptime, 10 ms "
       "resolution, read by an awk that blocks on the VMM's output)")
 if halted:
     print("(halt): the VMM did not exit at the guest's poweroff (no power-off device); the "
