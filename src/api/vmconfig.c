@@ -199,7 +199,9 @@ static int drive(struct vmconfig *c, const char *id, json_t *o, const char *what
 }
 
 /* Firecracker's network interface: a TAP by name (host_dev_name) and an
- * optional MAC; it becomes a --net tap=NAME[,mac=...] virtio-net device. */
+ * optional MAC; it becomes a --net tap=NAME[,mac=...],vhost=off virtio-net
+ * device: the userspace datapath, like Firecracker's own, which a snapshot
+ * can hold (with vhost-net the host kernel holds the rings' positions). */
 static int net(struct vmconfig *c, const char *id, json_t *o, const char *what,
                char *err, size_t n)
 {
@@ -216,6 +218,7 @@ static int net(struct vmconfig *c, const char *id, json_t *o, const char *what,
         return -1;
     }
     d.net.has_mac = mac[0] != 0;
+    d.net.no_vhost = true;
     if (id && strcmp(id, d.id)) {
         snprintf(err, n, "%s: iface_id '%s' does not match the path's id '%s'", what, d.id, id);
         return -1;

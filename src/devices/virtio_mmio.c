@@ -376,6 +376,10 @@ static int vmmio_restore(void *dev, const void *rec)
     }
     if (t->irqfd >= 0 && t->isr)
         irqfd_raise(t);
+    /* What the device set up when the driver said DRIVER_OK (a TAP's
+     * offloads, the RX watch) is not in the record: set it up again. */
+    if ((t->status & VIRTIO_STATUS_DRIVER_OK) && t->ops->activate)
+        t->ops->activate(t->dev, t, t->drv_features);
     pthread_mutex_unlock(&t->lock);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "core/util.h"
 #include "core/virtio_table.h"
 #include "core/vm.h"
+#include "devices/virtio_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +27,35 @@ _Static_assert(sizeof("dev.") - 1 + DEVSTATE_NAME <= SNAP_NAME,
 struct snap_config {
     uint64_t mem;
     uint32_t ncpus, ndisks;
-    uint32_t rng, pad;          /* the kernel platform's virtio-rng (Linux) */
+    uint32_t rng, nnets;        /* the kernel platform's virtio-rng (Linux); NICs */
     char name[64];
     char disks[CLI_MAX_DISKS][CLI_PATH_MAX];
+    struct {                    /* re-opened by name on restore, like the disks */
+        char tap[CLI_IFNAME_MAX];
+        uint8_t mac[6], pad[2];
+    } nets[VIRTIO_MMIO_MAX];
 };
+
+/* A NIC on the userspace datapath is state we hold (the transport's record,
+ * re-activated on restore); with vhost-net the kernel holds the rings'
+ * positions, and vsock's connections live in vhost-vsock (docs/snapshot.md). */
+static int nets_snapshottable(const struct vm *vm, const struct options *opt)
+{
+    if (opt->vsock_cid) {
+        errorf("%s: virtio-vsock cannot be snapshotted yet (its connections are the "
+               "host kernel's vhost-vsock state)", vm->name);
+        return -1;
+    }
+    for (int i = 0; i < opt->nnets; i++) {
+        if (!opt->nets[i].no_vhost) {
+            errorf("%s: %s: virtio-net on the vhost-net datapath cannot be snapshotted yet "
+                   "(the userspace datapath, --net tap=%s,vhost=off, can)", vm->name,
+                   opt->nets[i].tap, opt->nets[i].tap);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 static int save_config(const struct vm *vm, const struct options *opt, struct snap_writer *w)
 {
@@ -37,13 +63,15 @@ static int save_config(const struct vm *vm, const struct options *opt, struct sn
         errorf("%s: IDE disks cannot be snapshotted yet (virtio disks can)", vm->name);
         return -1;
     }
+    if (nets_snapshottable(vm, opt))
+        return -1;
     bool rng = false;
     for (int i = 0; i < vm->virtio.n; i++) {
         uint32_t id = vm->virtio.slot[i].device_id;
         rng |= id == VIRTIO_ID_RNG;     /* no state beyond its transport's record */
-        if (id != VIRTIO_ID_BLOCK && id != VIRTIO_ID_RNG) {     /* TAP, vhost: not ours */
-            errorf("%s: virtio device type %u (net, vsock) cannot be snapshotted yet "
-                   "(virtio-blk and -rng can)", vm->name, id);
+        if (id != VIRTIO_ID_BLOCK && id != VIRTIO_ID_RNG && id != VIRTIO_ID_NET) {
+            errorf("%s: virtio device type %u cannot be snapshotted yet (virtio-blk, "
+                   "-rng and -net can)", vm->name, id);
             return -1;
         }
     }
@@ -58,6 +86,15 @@ static int save_config(const struct vm *vm, const struct options *opt, struct sn
         char *abs = realpath(opt->disks[i], NULL);
         snprintf(c->disks[i], sizeof(c->disks[i]), "%s", abs ? abs : opt->disks[i]);
         free(abs);
+    }
+    c->nnets = (uint32_t)opt->nnets;
+    for (int i = 0; i < opt->nnets; i++) {
+        const struct cli_net *n = &opt->nets[i];
+        memcpy(c->nets[i].tap, n->tap, sizeof(c->nets[i].tap));
+        if (n->has_mac)
+            memcpy(c->nets[i].mac, n->mac, 6);
+        else
+            virtio_net_default_mac(n->tap, c->nets[i].mac);
     }
     snapw_add(w, "config", c, sizeof(*c));
     free(c);
@@ -137,7 +174,8 @@ int snapshot_open(struct snap_reader *r, const char *path, struct options *shape
         return -1;
     }
     if (c->mem != r->h.mem_size || c->ncpus != r->h.ncpus || c->ncpus == 0 ||
-        c->ncpus > CLI_MAX_CPUS || c->ndisks > CLI_MAX_DISKS || c->mem % 4096 || !c->mem) {
+        c->ncpus > CLI_MAX_CPUS || c->ndisks > CLI_MAX_DISKS || c->mem % 4096 || !c->mem ||
+        c->nnets > VIRTIO_MMIO_MAX) {
         errorf("%s: the snapshot's VM shape is inconsistent", path);
         snapr_close(r);
         return -1;
@@ -155,6 +193,19 @@ int snapshot_open(struct snap_reader *r, const char *path, struct options *shape
             return -1;
         }
         shape->disks[i] = c->disks[i];
+    }
+    shape->nnets = (int)c->nnets;
+    for (uint32_t i = 0; i < c->nnets; i++) {
+        struct cli_net *n = &shape->nets[i];
+        if (!memchr(c->nets[i].tap, 0, sizeof(c->nets[i].tap)) || !c->nets[i].tap[0]) {
+            errorf("%s: a network interface name in the snapshot is not terminated", path);
+            snapr_close(r);
+            return -1;
+        }
+        memcpy(n->tap, c->nets[i].tap, sizeof(n->tap));
+        memcpy(n->mac, c->nets[i].mac, 6);
+        n->has_mac = true;
+        n->no_vhost = true;         /* only the userspace datapath is snapshotted */
     }
     shape->kernel = memchr(c->name, 0, sizeof(c->name)) ? c->name : "guest";
     return 0;

@@ -3,10 +3,16 @@
 # taken at its shell, the VMM killed, the snapshot loaded through the API of a new
 # process: the shell answers and the guest's date is L1's; then SendCtrlAltDel, and the
 # guest reboots (mini-kvm exits 0). The API client is uds-http (no curl in L1).
-# Usage: sh snapshot_session.sh FILES LIMIT
+# Usage: sh snapshot_session.sh FILES LIMIT [net]
+# With "net" the guest also has a network interface (the userspace datapath) on a TAP
+# in a network namespace of its own (10.0.2.1 here, 10.0.2.2 the guest), pinged
+# before the snapshot (R1-ping) and after the restore (R2-ping); as root.
 # Prints "=== ..." step lines, then both consoles and stderrs; the test reads R1-date,
 # R2-date and L1-date lines.
-F=$1 limit=$2
+F=$1 limit=$2 net=$3
+if [ "$net" = net ] && [ -z "$SNAPSHOT_SESSION_NS" ]; then
+    SNAPSHOT_SESSION_NS=1 exec unshare -n sh "$0" "$@"
+fi
 trap "" PIPE
 dir=$(mktemp -d) || exit 1
 sock=$dir/api.sock
@@ -28,9 +34,22 @@ exec 3>"$dir/in1"
 until [ -S "$sock" ]; do sleep 0.2; [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && break; done
 api PUT /boot-source "{\"kernel_image_path\": \"$F/vmlinuz\", \"initrd_path\": \"$F/initrd.cpio.gz\", \"boot_args\": \"console=ttyS0 quiet\"}"
 api PUT /machine-config '{"vcpu_count": 1, "mem_size_mib": 256}'
+# (the marker is made by the shell: the echo of the typed line must not match it)
+ping_cmd='ping -c 1 -W 10 10.0.2.1 >/dev/null 2>&1 && r=ok || r=failed; echo R%d-ping$(echo =)$r\n'
+if [ "$net" = net ]; then
+    ip link set lo up
+    tunctl -t mkt0 >/dev/null && ip addr add 10.0.2.1/24 dev mkt0 && ip link set mkt0 up ||
+        echo "=== no TAP"
+    api PUT /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "mkt0"}'
+fi
 api PUT /actions '{"action_type": "InstanceStart"}'
 ok=1
 waitfor "$dir/out1" 'mkvm-linux:' || ok=0
+if [ $ok = 1 ] && [ "$net" = net ]; then
+    printf 'ip addr add 10.0.2.2/24 dev eth0; ip link set eth0 up\n' >&3
+    printf "$ping_cmd" 1 >&3
+    waitfor "$dir/out1" 'R1-ping=' || ok=0
+fi
 if [ $ok = 1 ]; then
     printf 'echo R1-date=$(date +%%s)\n' >&3
     waitfor "$dir/out1" 'R1-date=1' || ok=0
@@ -62,6 +81,10 @@ t3=$(cut -d' ' -f1 /proc/uptime)
 echo "=== restore to the shell's answer: uptime $t2 -> $t3"
 printf 'echo R2-uname=$(uname -r)\n' >&4
 waitfor "$dir/out2" 'R2-uname=6'
+if [ "$net" = net ]; then
+    printf "$ping_cmd" 2 >&4
+    waitfor "$dir/out2" 'R2-ping='
+fi
 # SendCtrlAltDel: Linux's atkbd gets the keys and the kernel restarts (C_A_D is on:
 # /init does not turn it off); mini-kvm exits as on any guest reset. Bounded: 60 s.
 t4=$(cut -d' ' -f1 /proc/uptime)

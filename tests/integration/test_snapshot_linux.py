@@ -26,15 +26,16 @@ def _client():
     return None if p.returncode == 0 else p.stderr.strip()
 
 
-def _cmd():
+def _cmd(extra=""):
     err = PREPARE_ERROR or _client()
     if err:
         return Cmd("echo 'cannot prepare the lab run: %s' >&2; exit 1" % err.replace("'", ""))
-    return Cmd('sh "$FILES/snapshot_session.sh" "$FILES" %d' % LIMIT, timeout=LIMIT + 30,
+    return Cmd('sh "$FILES/snapshot_session.sh" "$FILES" %d %s' % (LIMIT, extra),
+               timeout=LIMIT + 30,
                files=[VMLINUZ, INITRD, CLIENT, os.path.join(HERE, "snapshot_session.sh")])
 
 
-COMMANDS = {"linux-snapshot": _cmd()}
+COMMANDS = {"linux-snapshot": _cmd(), "linux-snapshot-net": _cmd("net")}
 DATE_SLACK = 2      # seconds: `date +%s` in L1 and in the guest are read a moment apart
 
 
@@ -81,3 +82,18 @@ def test_send_ctrl_alt_del_reboots_linux_and_mini_kvm_exits_0(results):
     assert re.search(r"^mini-kvm: \S+: guest requested a reboot \(", out, re.M), r
     t4, t5 = _uptimes(out, "SendCtrlAltDel to exit")
     assert t5 - t4 < 60, (t4, t5)
+
+
+@pytest.mark.needs("linux")
+def test_linux_with_a_nic_snapshot_restore_and_the_network_still_works(results):
+    """A network interface from the API (the userspace datapath) on a TAP: the guest
+    pings the host before the snapshot and, through the re-opened TAP, after the
+    restore into a new process."""
+    r = results["linux-snapshot-net"]
+    out = _out(r)
+    assert "=== api PUT /network-interfaces/eth0: 204" in out, r
+    assert "=== api PUT /snapshot/create: 204" in out, r
+    assert re.search(r"^R1-ping=ok", out, re.M), r
+    assert "=== api PUT /snapshot/load: 204" in out, r
+    assert re.search(r"^R2-ping=ok", out, re.M), r
+    assert re.search(r"^R2-uname=\S+", out, re.M), r

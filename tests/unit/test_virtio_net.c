@@ -260,6 +260,47 @@ static void test_rx_mergeable_buffers(void **state)
     assert_int_equal(*(uint8_t *)vd_gp(&f->d, RXB + 0x3000, 1), 0xEE);
 }
 
+/* The transport's snapshot record restored into a new device on another
+ * socket (as a restoring process opens the TAP again): the device is set up
+ * again as at DRIVER_OK, here for mergeable buffers, so a frame larger than
+ * one buffer still spans two (without that it was cut to one). */
+static void test_restore_sets_the_device_up_again(void **state)
+{
+    struct fixture *f = *state;
+    driver_up(f, 1ULL << VIRTIO_NET_F_MRG_RXBUF);
+    for (uint16_t i = 0; i < 2; i++) {
+        vd_desc(&f->d, VIRTIO_NET_RXQ, i, RXB + 0x1000 * i, 1024, VIRTQ_DESC_F_WRITE, 0);
+        vd_avail(&f->d, VIRTIO_NET_RXQ, i);
+    }
+    int k = 0;
+    while (k < f->vm.nstates && strcmp(f->vm.states[k].ops->kind, "virtio-mmio"))
+        k++;
+    assert_true(k < f->vm.nstates);
+    static uint8_t rec[8192];
+    assert_true(f->vm.states[k].ops->size <= sizeof(rec));
+    f->vm.states[k].ops->save(f->vm.states[k].dev, rec);
+    void *gs;
+    setup(&gs);
+    struct fixture *g = gs;
+    memcpy(g->vm.mem.r[0].host, f->vm.mem.r[0].host, RAM);     /* the memory file */
+    memcpy(g->d.q, f->d.q, sizeof(g->d.q));                     /* the driver's view */
+    assert_int_equal(g->vm.states[k].ops->restore(g->vm.states[k].dev, rec), 0);
+    uint8_t pkt[12 + 1400] = { 0 };
+    frame(pkt + 12, 1400, 5);
+    assert_int_equal(send(g->peer, pkt, sizeof(pkt), 0), (ssize_t)sizeof(pkt));
+    struct virtq_used_elem e;
+    assert_true(wait_used(g, VIRTIO_NET_RXQ, &e));
+    assert_int_equal(e.id, 0);
+    assert_int_equal(e.len, 1024);
+    assert_true(wait_used(g, VIRTIO_NET_RXQ, &e));
+    assert_int_equal(e.id, 1);
+    assert_int_equal(e.len, sizeof(pkt) - 1024);
+    uint8_t *b0 = vd_gp(&g->d, RXB, 1024);
+    assert_int_equal(b0[10] | b0[11] << 8, 2);  /* num_buffers */
+    assert_memory_equal(b0 + 12, pkt + 12, 1024 - 12);
+    teardown(&gs);
+}
+
 /* Hostile drivers: notifications before DRIVER_OK do nothing; a TX chain with
  * a writable buffer or shorter than the header breaks only the device. */
 static void test_hostile_chains(void **state)
@@ -398,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rx_frame_reaches_the_guest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_waits_for_buffers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_mergeable_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_sets_the_device_up_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_rx_chain, setup, teardown),
         cmocka_unit_test(test_default_mac_is_stable_and_local),
