@@ -23,13 +23,15 @@ poweroff
 
 # The network session: eth0 up, ping the host side, upload then download
 # NET_MIB MiB through busybox nc, md5 on both ends (the host's in net_session.sh).
-# 16 MiB in make check: the lab moves ~1-1.6 MiB/s (TCG under nested KVM), so
-# 16 MiB each way on both datapaths is ~1 min; NET_MIB=64 for the issue's soak
-# (~4 min more; NET_LIMIT grows with it).
-NET_MIB = int(os.environ.get("NET_MIB", "16"))
+# 64 MiB each way on both datapaths, as the issue asks: the lab moves ~1 MiB/s
+# up and ~5 MiB/s down (TCG under nested KVM, EVENT_IDX and MRG_RXBUF), which
+# adds about 2 minutes to the lab batch over 16 MiB (docs/testing.md); NET_MIB
+# overrides it (NET_LIMIT grows with it).
+NET_MIB = int(os.environ.get("NET_MIB", "64"))
 NET_LIMIT = 120 + 12 * NET_MIB
 SCRIPT_NET = r"""ip link set eth0 up && ip addr add 10.0.2.2/24 dev eth0
 echo R-mac=$(cat /sys/class/net/eth0/address)
+echo R-features=$(cat /sys/class/net/eth0/device/features)
 echo R-ping=$(ping -c 3 -W 5 10.0.2.1 | grep -c 'bytes from')
 head -c 1048576 /dev/urandom > /tmp/one
 i=0; while [ $i -lt %d ]; do cat /tmp/one; i=$((i + 1)); done > /tmp/up; rm /tmp/one
@@ -170,6 +172,9 @@ def _check_net(name, datapath, linux, results):
     mac = re.search(r"virtio-net mkt0 ([0-9a-f:]{17}), %s datapath" % datapath, s.err)
     assert mac and s["mac"] == mac[1], s                        # the default MAC, in config
     assert s["ping"] == "3", s
+    # what Linux negotiated (one character per bit, bit 0 first): MRG_RXBUF,
+    # INDIRECT_DESC, EVENT_IDX, VERSION_1 (docs/devices.md)
+    assert [s["features"][b] for b in (15, 28, 29, 32)] == ["1"] * 4, s
     assert s["up-rc"] == "0", s
     host_up = re.search(r"=== %s host-up-md5=([0-9a-f]{32})" % name, out)
     host_down = re.search(r"=== %s host-down-md5=([0-9a-f]{32})" % name, out)
