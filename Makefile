@@ -264,8 +264,10 @@ fuzz-smoke: fuzz
 fuzz-long-%: fuzz
 	@nice -n 10 fuzz/run.sh $* runs $(FUZZ_RUNS)
 
+# One target at a time by default (FUZZ_LONG_JOBS): a campaign leaves a core free.
+FUZZ_LONG_JOBS ?= 1
 fuzz-long: fuzz
-	@$(MAKE) --no-print-directory -j2 $(FUZZ_TARGETS:%=fuzz-long-%)
+	@$(MAKE) --no-print-directory -j$(FUZZ_LONG_JOBS) $(FUZZ_TARGETS:%=fuzz-long-%)
 
 # kill -9 durability trials (docs/security.md): 100 here, 5 in make check.
 soak: mini-kvm hostile.elf
