@@ -2,6 +2,7 @@
  * coherent machine (one package of N cores, brand, timers). Pure: unit-tested. */
 #include "cpuid.h"
 
+#include <asm/kvm_para.h>
 #include <string.h>
 
 #define VENDOR_AMD_EBX   0x68747541     /* "Auth"enticAMD */
@@ -73,7 +74,12 @@ static unsigned id_bits(unsigned n)
  * hypervisor bit (Linux then looks for kvm-clock at 0x40000000); the
  * TSC-deadline timer, which KVM emulates but cannot list as supported since
  * it needs the in-kernel LAPIC: with it Linux never calibrates the LAPIC
- * timer against the PM timer or PIT. */
+ * timer against the PM timer or PIT. Only with an invariant host TSC: the
+ * deadline, in guest TSC cycles, is only as good as KVM's TSC emulation, and
+ * in the lab (an L1 CPU without one) 2-vCPU guests' CPU 0 timer then stopped
+ * firing in whole L1 sessions: every boot with it hung 10-60 s at poweroff
+ * (RCU stalls), none of the same sessions' boots without it (linux-boot.md).
+ * Without it Linux calibrates the LAPIC timer once (0.1 s of guest time). */
 static void leaf1(struct table *t, const struct cpuid_cfg *c)
 {
     struct kvm_cpuid_entry2 *e = find(t, 1, 0);
@@ -82,7 +88,7 @@ static void leaf1(struct table *t, const struct cpuid_cfg *c)
     unsigned logical = 1u << id_bits(c->ncpus);
     e->ebx = (e->ebx & 0x0000FFFF) | (logical > 255 ? 255 : logical) << 16 | c->id << 24;
     e->ecx |= LEAF1_ECX_HYPERVISOR;
-    if (c->tsc_deadline)
+    if (c->tsc_deadline && c->invariant_tsc)
         e->ecx |= LEAF1_ECX_TSC_DEADLINE;
     else
         e->ecx &= ~LEAF1_ECX_TSC_DEADLINE;
@@ -239,6 +245,24 @@ static int timing_leaf(struct table *t, const struct cpuid_cfg *c)
     return 0;
 }
 
+/* 0x40000001, KVM's paravirtual features: every one KVM lists stays on, as
+ * QEMU's -cpu host offers them. With more vCPUs than host CPUs (two vCPUs on
+ * the lab's one L1 CPU) a vCPU often waits for one that is not running, and
+ * these make the guest wait by halting or yielding instead of spinning out a
+ * time slice: PV_UNHALT (pv spinlocks: a waiter halts and the unlocker kicks
+ * it), STEAL_TIME (its "preempted" flag lets PV_TLB_FLUSH skip a descheduled
+ * vCPU and PV_SCHED_YIELD hand it our slice), PV_SEND_IPI (one exit for a
+ * multi-CPU IPI). EDX's KVM_HINTS_REALTIME stays clear: it promises vCPUs that
+ * never lose their host CPU, and Linux then turns all of the above off and
+ * polls in its idle loop (cpuidle-haltpoll), which on a shared CPU only takes
+ * time from the other vCPU. */
+static void pv_features(struct table *t)
+{
+    struct kvm_cpuid_entry2 *e = find(t, CPUID_HV_FEATURES, 0);
+    if (e)
+        e->edx &= ~(1u << KVM_HINTS_REALTIME);
+}
+
 int cpuid_transform(struct kvm_cpuid_entry2 *entries, int n, int max, const struct cpuid_cfg *c)
 {
     struct table t = { entries, n, max };
@@ -260,6 +284,7 @@ int cpuid_transform(struct kvm_cpuid_entry2 *entries, int n, int max, const stru
     if (brand(&t, c) || timing_leaf(&t, c))
         return -1;
     invariant_tsc(&t, c);
+    pv_features(&t);
     return t.n;
 }
 

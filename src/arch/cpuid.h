@@ -10,6 +10,7 @@
 #define CPUID_BRAND_LEN      48
 #define CPUID_DEFAULT_BRAND  "mini-kvm virtual CPU"
 #define CPUID_HV_BASE        0x40000000u    /* "KVMKVMKVM", max hypervisor leaf */
+#define CPUID_HV_FEATURES    0x40000001u    /* KVM's PV features (EAX), hints (EDX) */
 #define CPUID_HV_TIMING      0x40000010u    /* TSC kHz, LAPIC bus kHz */
 #define CPUID_LAPIC_BUS_KHZ  1000000u       /* KVM's LAPIC timer: 1 GHz */
 

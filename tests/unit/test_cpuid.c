@@ -10,6 +10,8 @@
 
 #include "arch/cpuid.h"
 
+#include <asm/kvm_para.h>
+
 #define MAX 64
 
 struct tbl {
@@ -108,7 +110,8 @@ static void transform(struct tbl *t, const struct cpuid_cfg *c)
 }
 
 /* Leaf 1: APIC id, logical count (a power of two covering the ids), HTT only
- * with more than one vCPU, hypervisor bit, TSC deadline; other bits kept. */
+ * with more than one vCPU, hypervisor bit, TSC deadline (only with an
+ * invariant host TSC); other bits kept. */
 static void test_leaf1_package_and_flags(void **state)
 {
     (void)state;
@@ -133,6 +136,12 @@ static void test_leaf1_package_and_flags(void **state)
     assert_int_equal(e->ebx >> 16, 1);                  /* id 0, one logical CPU */
     assert_false(e->edx & 1u << 28);
     assert_false(e->ecx & 1u << 24);
+
+    amd_table(&t);                  /* KVM has it, the host's TSC is not invariant */
+    c = cfg(2, 0);
+    c.invariant_tsc = false;
+    transform(&t, &c);
+    assert_false(must(&t, 1, 0)->ecx & 1u << 24);
 }
 
 /* 0xB: exactly SMT (1 thread), core (ncpus, shift = id bits), end; the host's
@@ -305,6 +314,31 @@ static void test_timing_leaf(void **state)
     assert_int_equal(must(&t, 0x40000000, 0)->eax, 0x40000001);
 }
 
+/* 0x40000001: the PV features KVM lists pass through unchanged (pv
+ * spinlocks, steal time, PV TLB flush/IPIs/sched yield, the stable kvm-clock),
+ * and the "vCPUs are never preempted" hint is cleared when a table has it. */
+static void test_pv_features(void **state)
+{
+    (void)state;
+    struct tbl t;
+    amd_table(&t);
+    const uint32_t want = 1u << KVM_FEATURE_PV_UNHALT | 1u << KVM_FEATURE_STEAL_TIME |
+                          1u << KVM_FEATURE_PV_TLB_FLUSH | 1u << KVM_FEATURE_PV_SEND_IPI |
+                          1u << KVM_FEATURE_PV_SCHED_YIELD | 1u << KVM_FEATURE_CLOCKSOURCE2 |
+                          1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+    for (int i = 0; i < t.n; i++)
+        if (t.e[i].function == 0x40000001) {
+            t.e[i].eax |= want;
+            t.e[i].edx = 1u << KVM_HINTS_REALTIME | 0x10;
+        }
+    uint32_t eax = must(&t, 0x40000001, 0)->eax;
+    struct cpuid_cfg c = cfg(2, 1);
+    transform(&t, &c);
+    assert_int_equal(must(&t, 0x40000001, 0)->eax, eax);
+    assert_int_equal(must(&t, 0x40000001, 0)->eax & want, want);
+    assert_int_equal(must(&t, 0x40000001, 0)->edx, 0x10);
+}
+
 /* 0x80000007 EDX[8] follows the host's invariant TSC. */
 static void test_invariant_tsc(void **state)
 {
@@ -389,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_brand_helper),
         cmocka_unit_test(test_timing_leaf),
         cmocka_unit_test(test_invariant_tsc),
+        cmocka_unit_test(test_pv_features),
         cmocka_unit_test(test_amd_l1_cache_leaf),
         cmocka_unit_test(test_refusals),
     };
