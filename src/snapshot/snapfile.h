@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC   "MKVMSNAP"
-#define SNAP_FORMAT  1
+/* Bumped whenever a record changes shape. 2: the i8042 keyboard state and the
+ * NICs in the config section (format-1 files predate them). */
+#define SNAP_FORMAT  2
 #define SNAP_MAX     (64u << 20)    /* a state file is KiBs; refuse giants */
 #define SNAP_NAME    32
 

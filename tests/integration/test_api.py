@@ -517,7 +517,7 @@ def test_bad_snapshots_are_refused_with_one_line_and_nothing_runs(tmp):
     refused(variant("corrupt", bytes(flipped)), mem, "corrupt snapshot (checksum mismatch)")
     refused(rewrite(snap, os.path.join(tmp, "v"), version=b"9.9.9"), mem,
             "made by mini-kvm 9.9.9")
-    refused(rewrite(snap, os.path.join(tmp, "f"), format=2), mem, "snapshot format 2")
+    refused(rewrite(snap, os.path.join(tmp, "f"), format=1), mem, "snapshot format 1")
     refused(rewrite(snap, os.path.join(tmp, "c"), cpuid_hash=12345), mem,
             "another CPU feature set")
     refused(rewrite(snap, os.path.join(tmp, "s"), ncpus=2, config_ncpus=2), mem,
