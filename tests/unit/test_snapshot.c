@@ -82,7 +82,7 @@ static void test_refusals(void **state)
     struct snap_reader r;
     write_sample();
     assert_int_equal(snapr_open(&r, path, "0.2.0"), -1);       /* another version */
-    poke(8, &(uint32_t){ 2 }, 4);
+    poke(8, &(uint32_t){ SNAP_FORMAT - 1 }, 4);
     fix_crc();
     assert_int_equal(snapr_open(&r, path, "0.1.0"), -1);       /* another format */
     write_sample();
