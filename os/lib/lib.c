@@ -18,6 +18,16 @@ void *memcpy(void *dst, const void *src, size_t n)
     return dst;
 }
 
+/* `repne scasb`: one instruction, like the two above. */
+void *memchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = s;
+    if (!n)
+        return 0;
+    asm volatile("repne scasb" : "+D"(p), "+c"(n) : "a"(c) : "cc", "memory");
+    return p[-1] == (unsigned char)c ? (void *)(p - 1) : 0;
+}
+
 size_t strlen(const char *s)
 {
     size_t n = 0;
