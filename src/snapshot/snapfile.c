@@ -18,17 +18,29 @@ _Static_assert(sizeof(struct snap_section) == 40, "section header layout");
  * of a ~5 ms restore on the development host. */
 uint32_t snap_crc32(const void *data, size_t len)
 {
-    uint32_t table[256];
+    /* Slicing by 8: eight tables, eight bytes per step, ~4x the speed of a
+     * byte at a time; a restore checks the whole state file first (43 KB
+     * for our OS: 0.15 ms of a ~5 ms restore byte by byte). */
+    uint32_t t[8][256];
     for (uint32_t b = 0; b < 256; b++) {
         uint32_t c = b;
         for (int k = 0; k < 8; k++)
             c = (c >> 1) ^ (0xEDB88320u & -(c & 1));
-        table[b] = c;
+        t[0][b] = c;
     }
+    for (uint32_t b = 0; b < 256; b++)
+        for (int k = 1; k < 8; k++)
+            t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFF];
     const uint8_t *p = data;
     uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++)
-        crc = (crc >> 8) ^ table[(crc ^ p[i]) & 0xFF];
+    for (; len >= 8; p += 8, len -= 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                             (uint32_t)p[3] << 24);
+        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^
+              t[4][lo >> 24] ^ t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+    }
+    while (len--)
+        crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xFF];
     return ~crc;
 }
 

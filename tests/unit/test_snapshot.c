@@ -76,6 +76,26 @@ static void test_round_trip(void **state)
     assert_int_equal(snap_crc32("123456789", 9), 0xCBF43926);   /* the CRC-32 check value */
 }
 
+/* The sliced CRC against a bit at a time, at every length and alignment of
+ * its 8-byte steps (the tail loop, the slices, both together). */
+static void test_crc_matches_bitwise(void **state)
+{
+    (void)state;
+    uint8_t b[80];
+    for (size_t i = 0; i < sizeof(b); i++)
+        b[i] = (uint8_t)(i * 37 + 11);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= sizeof(b); n++) {
+            uint32_t c = 0xFFFFFFFFu;
+            for (size_t i = 0; i < n; i++) {
+                c ^= b[off + i];
+                for (int k = 0; k < 8; k++)
+                    c = (c >> 1) ^ (0xEDB88320u & -(c & 1));
+            }
+            assert_int_equal(snap_crc32(b + off, n), ~c);
+        }
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -123,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_crc_matches_bitwise),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
