@@ -168,6 +168,7 @@ static int run_guests(const struct options *opt, struct kvm_host *kvm, struct sa
 {
     bool platform = opt->kernel || cli_disk_boot(opt) || opt->restore;   /* one guest, a PC */
     int n = platform ? 1 : opt->nguests;
+    kvm_host_prefetch_cpuid(kvm);   /* every vCPU needs it: ask while we build */
     struct guest *g = xcalloc((size_t)n, sizeof(*g));
     /* Never freed: the detached stdin reader may use it until the process
      * exits (it can be blocked in read(2) with nothing to wake it). */

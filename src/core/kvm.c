@@ -18,30 +18,65 @@ int kvm_host_cap(const struct kvm_host *h, int cap)
     return r < 0 ? 0 : r;
 }
 
+/* caps_lock held: ask once; 0 or the ioctl's errno. */
+static int fill_cpuid(struct kvm_host *h)
+{
+    if (h->ncpuid)
+        return 0;
+    struct kvm_cpuid2 *q = xcalloc(1, sizeof(*q) + sizeof(h->cpuid));
+    q->nent = KVM_HOST_CPUID_MAX;
+    int err = 0;
+    if (ioctl(h->fd, KVM_GET_SUPPORTED_CPUID, q) == 0) {
+        memcpy(h->cpuid, q->entries, q->nent * sizeof(q->entries[0]));
+        h->ncpuid = (int)q->nent;
+    } else {
+        err = errno;
+    }
+    free(q);
+    return err;
+}
+
+static void *prefetch_cpuid(void *arg)
+{
+    struct kvm_host *h = arg;
+    pthread_mutex_lock(&h->caps_lock);
+    fill_cpuid(h);              /* an error is the first real caller's to report */
+    pthread_mutex_unlock(&h->caps_lock);
+    return NULL;
+}
+
+void kvm_host_prefetch_cpuid(struct kvm_host *h)
+{
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 64 * 1024);   /* one ioctl: no 8 MiB stack to map */
+    pthread_mutex_lock(&h->prefetch_lock);
+    h->prefetching = pthread_create(&h->prefetch, &a, prefetch_cpuid, h) == 0;
+    pthread_mutex_unlock(&h->prefetch_lock);
+    pthread_attr_destroy(&a);
+}
+
 /* KVM answers by running the host's CPUID on every leaf (~0.3 ms on a
  * software KVM, where each one traps), and the answer never changes: so
  * it is asked once, for every vCPU and the snapshot's CPU check. */
 int kvm_host_supported_cpuid(struct kvm_host *h, struct kvm_cpuid_entry2 *out, int max)
 {
-    int err = EIO;
-    pthread_mutex_lock(&h->caps_lock);
-    if (h->ncpuid == 0) {
-        struct kvm_cpuid2 *q = xcalloc(1, sizeof(*q) + sizeof(h->cpuid));
-        q->nent = KVM_HOST_CPUID_MAX;
-        if (ioctl(h->fd, KVM_GET_SUPPORTED_CPUID, q) == 0) {
-            memcpy(h->cpuid, q->entries, q->nent * sizeof(q->entries[0]));
-            h->ncpuid = (int)q->nent;
-        } else {
-            err = errno;
-        }
-        free(q);
+    /* The first caller joins the prefetch: every VM build asks before its
+     * threads seal, so the prefetch never outlives the set-up. */
+    pthread_mutex_lock(&h->prefetch_lock);
+    if (h->prefetching) {
+        pthread_join(h->prefetch, NULL);
+        h->prefetching = false;
     }
+    pthread_mutex_unlock(&h->prefetch_lock);
+    pthread_mutex_lock(&h->caps_lock);
+    int err = fill_cpuid(h);
     int n = h->ncpuid < max ? h->ncpuid : max;
     memcpy(out, h->cpuid, (size_t)n * sizeof(*out));
     pthread_mutex_unlock(&h->caps_lock);
     if (n > 0)
         return n;
-    errno = err;
+    errno = err ? err : EIO;
     return -1;
 }
 
@@ -65,6 +100,7 @@ int kvm_host_open(struct kvm_host *h)
 {
     memset(h, 0, sizeof(*h));
     pthread_mutex_init(&h->caps_lock, NULL);    /* cannot fail with default attributes */
+    pthread_mutex_init(&h->prefetch_lock, NULL);
     h->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (h->fd < 0) {
         int e = errno;
