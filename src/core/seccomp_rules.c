@@ -80,6 +80,7 @@ static const struct seccomp_rule vcpu_only[] = {
     IOCTL(KVM_SET_GUEST_DEBUG, "gdb breakpoints and single steps"),
     IOCTL(KVM_GET_MP_STATE, "gdb: is the vCPU halted before stepping"),
     IOCTL(KVM_IRQ_LINE, "devices raise and lower interrupt lines"),
+    IOCTL(KVM_KVMCLOCK_CTRL, "after a pause: tell a kvm-clock guest it was stopped"),
     ANY(pread64, "virtio-blk and IDE read the disk image"),
     ANY(pwrite64, "virtio-blk and IDE write the disk image"),
     ANY(fdatasync, "virtio-blk FLUSH and IDE FLUSH CACHE"),

@@ -119,6 +119,12 @@ int vcpu_kick_install(void)
     return 0;
 }
 
+void vcpu_note_host_pause(struct vcpu *c)
+{
+    if (ioctl(c->fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL && errno != ENOTTY)
+        errorf("%s: cpu%d: KVM_KVMCLOCK_CTRL: %s", c->vm->name, c->id, strerror(errno));
+}
+
 int vcpu_run_bounded(struct vcpu *c, unsigned ms)
 {
     struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = VCPU_KICK_SIGNAL };
@@ -277,8 +283,10 @@ void *vcpu_thread(void *arg)
 {
     struct vcpu *c = arg;
     struct vm *vm = c->vm;
-    bool trace = vm->trace;
     c->self = pthread_self();
+    if (!vm_wait_start(vm))
+        return NULL;            /* destroyed before it started */
+    bool trace = vm->trace;
     c->trace_buf = trace_buf_new(vm->trace_file);
     atomic_store(&c->running, true);    /* vm_stop may signal us from now on */
     sandbox_enter(vm->sandbox, SANDBOX_VCPU);   /* before the guest's first instruction */
@@ -301,8 +309,8 @@ void *vcpu_thread(void *arg)
                 __atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
                 /* Here, and only here, KVM has completed any pending I/O:
                  * the place to park for a pause or a snapshot. */
-                if (atomic_load(&vm->pause_req))
-                    vm_park(vm);
+                if (atomic_load(&vm->pause_req) && vm_park(vm))
+                    vcpu_note_host_pause(c);
                 continue;
             }
             errorf("%s: KVM_RUN: %s", vm->name, strerror(errno));

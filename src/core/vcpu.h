@@ -60,6 +60,13 @@ int vcpu_translate(struct vcpu *c, uint64_t lin, uint64_t *gpa);
 #define VCPU_KICK_SIGNAL SIGUSR1
 int vcpu_kick_install(void);
 
+/* Tell a kvm-clock guest that the host stopped it (KVM_KVMCLOCK_CTRL, as
+ * QEMU does on every resume): its clock jumps by the time it was stopped
+ * and Linux's soft-lockup and RCU-stall watchdogs would otherwise report
+ * that jump as a stall and dump stacks to the console. A guest without
+ * kvm-clock (EINVAL) or a KVM without the ioctl has nothing to tell. */
+void vcpu_note_host_pause(struct vcpu *c);
+
 /* KVM_RUN on the calling thread, bounded by `ms` milliseconds (the host
  * probes, which run a vCPU on the main thread): a timer of this thread only
  * (timer_create, SIGEV_THREAD_ID) sends it the kick, and again every 10 ms

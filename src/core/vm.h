@@ -49,7 +49,9 @@ struct vm {
     struct bus pio, mmio;
     struct vcpu *cpus[VM_MAX_CPUS];
     int ncpus;
-    int started;                /* vCPU threads running */
+    int started;                /* vCPU threads created, not joined yet */
+    bool go;                    /* vm_start happened (pause_lock): threads may run */
+    bool abandoned;             /* never started: the threads end (vm_destroy) */
     bool irqchip;               /* in-kernel PIC/IOAPIC/LAPIC created */
     bool trace;                 /* --trace: print every exit */
     struct trace_file *trace_file;  /* --trace-file, shared by all guests, or NULL */
@@ -100,7 +102,13 @@ int vm_add_cpus(struct vm *vm, int ncpus);
 
 /* Start every vCPU on its own thread; vm_wait joins them and returns the
  * VM's exit status. */
+/* Create the vCPU threads ahead of vm_start; they wait for it and touch
+ * nothing before (vm_start creates them itself if this was not called).
+ * 0, or -1 after one line. */
+int vm_spawn_cpus(struct vm *vm);
 void vm_start(struct vm *vm);
+/* vCPU side: wait for vm_start; false if the VM is destroyed unstarted. */
+bool vm_wait_start(struct vm *vm);
 int vm_wait(struct vm *vm);
 
 /* Ask the VM to stop with `status` (the first caller wins) and kick every
@@ -113,7 +121,7 @@ void vm_stop(struct vm *vm, int status);
  * or a vCPU does not park within 5 s. vm_park is the vCPU side. */
 int vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
-void vm_park(struct vm *vm);
+bool vm_park(struct vm *vm);     /* false: woken to stop, not resumed */
 /* Before vm_start: the vCPUs park before their first KVM_RUN (a snapshot
  * loaded without resume_vm). */
 void vm_pause_before_start(struct vm *vm);

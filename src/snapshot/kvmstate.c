@@ -311,6 +311,9 @@ int kvmstate_restore(struct vm *vm, const struct snap_reader *r)
     for (int i = 0; i < vm->ncpus; i++)
         if (restore_cpu(vm->cpus[i], r))
             return -1;
+    /* the clock moved on by the time on disk: the watchdogs must know why */
+    for (int i = 0; i < vm->ncpus; i++)
+        vcpu_note_host_pause(vm->cpus[i]);
     return 0;
 }
 
