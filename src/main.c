@@ -103,7 +103,9 @@ static int run_all(struct guest *g, int n, const struct options *opt, struct san
         }
         dog_started = e == 0;
     }
-    /* Every thread exists and waits at the gate: drop privileges, seal. */
+    /* Every thread exists and waits at the gate: typed-ahead input goes in
+     * before the first instruction; drop privileges, seal. */
+    console_take_waiting_input(g[0].vm.con->con);
     if (sandbox_seal_main(sb))
         for (int i = 0; i < n; i++)
             vm_stop(&g[i].vm, 1);

@@ -226,11 +226,41 @@ static size_t filter_escapes(struct console *c, uint8_t *b, size_t n, bool *pend
     return out;
 }
 
+/* Bytes read from stdin: Ctrl-A commands out, the rest to the guest. */
+static void take_input(struct console *c, uint8_t *b, size_t n)
+{
+    pthread_mutex_lock(&c->notify_lock);    /* set by console_raw */
+    bool escapes = c->escapes;
+    pthread_mutex_unlock(&c->notify_lock);
+    if (escapes)
+        n = filter_escapes(c, b, n, &c->esc_pending);
+    if (n)
+        push_input(c, b, n, escapes);
+}
+
+/* Input typed ahead, or written into a pipe before we started, would
+ * otherwise wait for the reader thread to wake after the gate: on a busy
+ * host a thread woken on an idle CPU can take a millisecond, while the
+ * guest (a restored one answers in ~2 ms) waits for it. Only what is there
+ * already: poll first, one read; the reader takes the rest, and EOF. */
+void console_take_waiting_input(struct console *c)
+{
+    pthread_mutex_lock(&c->in_lock);
+    bool reader = c->reader_started && !c->in_eof;
+    pthread_mutex_unlock(&c->in_lock);
+    struct pollfd pf = { .fd = 0, .events = POLLIN };
+    if (!reader || poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))
+        return;
+    uint8_t b[256];
+    ssize_t r = read(0, b, sizeof(b));
+    if (r > 0)
+        take_input(c, b, (size_t)r);
+}
+
 static void *reader_thread(void *arg)
 {
     struct console *c = arg;
     uint8_t b[256];
-    bool pending = false;
     sandbox_enter(c->sandbox, SANDBOX_CONSOLE);
     for (;;) {
         ssize_t r = read(0, b, sizeof(b));
@@ -238,14 +268,7 @@ static void *reader_thread(void *arg)
             continue;
         if (r <= 0)
             break;
-        size_t n = (size_t)r;
-        pthread_mutex_lock(&c->notify_lock);    /* set by console_raw */
-        bool escapes = c->escapes;
-        pthread_mutex_unlock(&c->notify_lock);
-        if (escapes)
-            n = filter_escapes(c, b, n, &pending);
-        if (n)
-            push_input(c, b, n, escapes);
+        take_input(c, b, (size_t)r);
     }
     pthread_mutex_lock(&c->in_lock);
     c->in_eof = true;   /* the thread ends here: nothing polls stdin again */

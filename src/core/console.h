@@ -25,6 +25,7 @@ struct console {
     size_t in_head, in_tail;    /* ring: head = next to read */
     bool in_eof, reader_started;
     bool escapes;               /* Ctrl-A commands (raw TTY) */
+    bool esc_pending;           /* a Ctrl-A was the last byte read (reader's) */
     pthread_t reader;
     pthread_mutex_t notify_lock; /* held while notify/quit run or change,
                                   * and for escapes: lock order L1 (vm.h) */
@@ -78,6 +79,10 @@ void console_start_input(struct console_port *p, void (*notify)(void *), void *d
 /* Start the stdin reader now if a guest owns stdin (before the sandbox is
  * sealed: a sealed vCPU thread may not create threads). */
 void console_start_reader(struct console *c);
+/* Hand input already waiting on stdin to the guest's device now, on the
+ * calling thread, before the guest's first instruction: called by main just
+ * before the gate opens, while the reader thread still waits at it. */
+void console_take_waiting_input(struct console *c);
 /* Detach the notify and quit callbacks (before devices and VMs are freed). */
 void console_stop_input(struct console *c);
 /* The guest is stopping: wake a vCPU blocked in console_getchar (-1). */
