@@ -8,6 +8,9 @@
 # Env:   MEM=256 (guest MiB), LOG=FILE (keep the lab's console log).
 # The guest is booted once through the API, snapshotted at its prompt, the VMM killed;
 # every restore maps that snapshot's memory file (page cache warm after the first).
+# Each guest's console is checked for stall reports (RCU, soft lockup): a restored guest
+# whose clock jumped by more than the 21 s RCU stall timeout used to print one, at
+# a few ms per byte in the lab, before it answered (BENCH-NOTE lines; docs/benchmarks.md).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 runs=${1:-5}
@@ -50,11 +53,28 @@ $F/uds-http $T/s.sock PUT /boot-source "{\"kernel_image_path\": \"$F/vmlinuz\", 
 $F/uds-http $T/s.sock PUT /machine-config "{\"vcpu_count\": 1, \"mem_size_mib\": $mem}" >/dev/null
 $F/uds-http $T/s.sock PUT /actions '{"action_type": "InstanceStart"}' >/dev/null
 watch $T/boot.out "$PROMPT" 120 || { echo "BENCH-FAIL no prompt"; tail -5 $T/boot.out; exit 1; }
+sleep 1                     # let the shell go back to sleep in read(): an idle guest
 $F/uds-http $T/s.sock PATCH /vm '{"state": "Paused"}' >/dev/null
 $F/uds-http $T/s.sock PUT /snapshot/create "{\"snapshot_path\": \"$T/l.snap\", \"mem_file_path\": \"$T/l.mem\"}" >/dev/null ||
     { echo "BENCH-FAIL snapshot"; exit 1; }
+made=$(up)
 kill -9 $pid; wait $pid 2>/dev/null; exec 3>&-
 echo "BENCH-FILES state=$(wc -c <$T/l.snap) mem_disk_kb=$(du -k $T/l.mem | cut -f1)"
+
+# note WHAT: the console's size and its stall reports, if any (the first one shown)
+note() {
+    n=$(grep -c -E 'rcu:|soft lockup|stall' $T/o)
+    echo "BENCH-NOTE $1 console_bytes=$(wc -c <$T/o) stall_lines=$n"
+    [ "$n" -gt 0 ] && grep -m 3 -E 'rcu:|soft lockup|stall' $T/o | sed 's/^/BENCH-NOTE   /'
+}
+
+# again WHAT: a second echo, typed once the first was answered: the answer's
+# own cost once the guest has run (the first pays for its first touches)
+again() {
+    t1=$(up)
+    printf 'echo again-$((6*7))\n' >&3
+    watch $T/o "again-42" 30 && echo "BENCH $1 again=$(since $t1)"
+}
 
 cold() {
     rm -f $T/in $T/o; mkfifo $T/in
@@ -63,10 +83,13 @@ cold() {
         <$T/in >$T/o 2>&1 &
     pid=$!
     exec 3>$T/in
-    watch $T/o "$PROMPT" 120 || { echo "BENCH-FAIL cold prompt"; kill -9 $pid; return; }
+    watch $T/o "$PROMPT" 120 ||
+        { echo "BENCH-FAIL cold prompt"; tail -3 $T/o; kill -9 $pid; wait $pid; exec 3>&-; return; }
     printf 'echo bench-$((6*7))\n' >&3
-    watch $T/o "$ANSWER" 60 && echo "BENCH cold shell=$(since $t0)"
+    if watch $T/o "$ANSWER" 60; then echo "BENCH cold shell=$(since $t0)"; again cold
+    else echo "BENCH-FAIL cold answer"; tail -3 $T/o; fi
     kill -9 $pid; wait $pid 2>/dev/null; exec 3>&-
+    note cold
 }
 
 restore_shell() {
@@ -76,8 +99,10 @@ restore_shell() {
     pid=$!
     exec 3>$T/in
     printf 'echo bench-$((6*7))\n' >&3
-    watch $T/o "$ANSWER" 60 && echo "BENCH restore shell=$(since $t0)"
+    if watch $T/o "$ANSWER" 60; then echo "BENCH restore shell=$(since $t0)"; again restore
+    else echo "BENCH-FAIL restore answer"; tail -3 $T/o; fi
     kill -9 $pid; wait $pid 2>/dev/null; exec 3>&-
+    note "restore ($(since $made) s after the snapshot)"
 }
 
 restore_running() {
@@ -112,7 +137,7 @@ got = {}
 for m in re.finditer(r"^BENCH (\w+) (\w+)=([\d.]+)", log, re.M):
     got.setdefault((m[1], m[2]), []).append(float(m[3]))
 for l in log.splitlines():
-    if l.startswith("BENCH-FAIL") or l.startswith("BENCH-FILES"):
+    if l.startswith(("BENCH-FAIL", "BENCH-FILES", "BENCH-NOTE")):
         print(l)
 cold = got.get(("cold", "shell"))
 if not cold:
@@ -122,7 +147,9 @@ print("Linux (-m %sM, 1 vCPU) in the lab, medians of %d interleaved runs (n per 
       % (mem, runs))
 print("  cold boot to the shell answering     %8.3f s  1.000x  (n=%d)" % (c, len(cold)))
 for k, what in ((("restore", "shell"), "restore to the shell answering"),
-                (("restore", "running"), "restore to running (load answered)")):
+                (("restore", "running"), "restore to running (load answered)"),
+                (("cold", "again"), "cold-booted guest: a second echo"),
+                (("restore", "again"), "restored guest: a second echo")):
     v = got.get(k)
     if v:
         print("  %-36s %8.3f s  %.3fx  (n=%d)" % (what, statistics.median(v),
