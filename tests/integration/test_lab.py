@@ -1,6 +1,7 @@
 # test_lab.py - tests of the lab (tools/lab and the harness) and of what needs it:
 # exit status pass-through, a real KVM in L1, the 32-bit paging guest, --check-host.
 import os
+import re
 import subprocess
 
 import pytest
@@ -49,6 +50,20 @@ def test_lab_stalled_boot_is_retried_once_then_reported():
     assert p.returncode == 125, p.stdout + p.stderr
     assert p.stderr.count("booting it once more") == 1
     assert p.stderr.strip().endswith("lab: error: L1 did not reach LAB-READY in 1 s, twice")
+
+
+@pytest.mark.nokvm
+def test_lab_reports_and_ends_a_stopped_l1():
+    # L1's heartbeat stopped on purpose: tools/lab ends the run at --stall with
+    # L1's registers from QEMU's monitor and QEMU's threads (tools/labwatch.py)
+    p = lab("--stall", "8", "--", "sleep 6; kill -STOP $(cat /tmp/lab-heartbeat.pid); sleep 100")
+    assert p.returncode == 125, p.stdout + p.stderr
+    assert "lab: L1 stopped: no heartbeat for" in p.stderr, p.stderr
+    assert re.search(r"lab:     lab-hb \d+\.\d+ intr=\d+ ctxt=\d+\n", p.stderr), p.stderr
+    assert re.search(r"CPU 0/TCG +[RS] \+\d+", p.stderr), p.stderr
+    assert len(re.findall(r"RIP=[0-9a-f]{16}", p.stderr)) == 2, p.stderr
+    assert re.search(r"lab:     LVTT\t.*\nlab:     Timer\t", p.stderr), p.stderr   # info lapic
+    assert p.stderr.strip().endswith("lab: error: L1 stopped (no heartbeat for 8 s)")
 
 
 @pytest.mark.nokvm
