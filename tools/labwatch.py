@@ -15,6 +15,7 @@ import time
 
 HEARTBEAT_S = 5
 SAMPLE_S = 3
+POKE_WAIT = 20      # seconds for L1 to beat again after the key press
 
 
 class Watch:
@@ -23,6 +24,7 @@ class Watch:
         self.mon = os.path.join(tmpdir, "monitor")
         self.stall, self.system_map = stall, system_map
         self.size, self.last, self.seen = 0, time.monotonic(), False
+        self.poked_at = None
 
     def qemu_args(self):
         return ["-name", "lab,debug-threads=on",
@@ -39,6 +41,13 @@ class Watch:
         if size != self.size:
             self.size, self.last, self.seen = size, now, True
         return bool(self.stall) and self.seen and now - self.last > self.stall
+
+    def poke(self):
+        """A key press on L1's i8042: a new interrupt makes QEMU look at the APIC's
+        pending vectors again (an L1 found with its timer vector pending in IRR and
+        interrupts on, yet never taking it)."""
+        self.poked_at = time.monotonic()
+        return monitor(self.mon, "sendkey shift").strip() or "sent"
 
     def silent_for(self):
         return time.monotonic() - self.last

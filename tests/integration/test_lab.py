@@ -53,17 +53,24 @@ def test_lab_stalled_boot_is_retried_once_then_reported():
 
 
 @pytest.mark.nokvm
-def test_lab_reports_and_ends_a_stopped_l1():
-    # L1's heartbeat stopped on purpose: tools/lab ends the run at --stall with
-    # L1's registers from QEMU's monitor and QEMU's threads (tools/labwatch.py)
-    p = lab("--stall", "8", "--", "sleep 6; kill -STOP $(cat /tmp/lab-heartbeat.pid); sleep 100")
+def test_lab_reports_a_stopped_l1_presses_a_key_and_ends_it():
+    # L1's heartbeat stopped on purpose (tools/labwatch.py), twice: the first time it
+    # beats again within the 20 s after the key press, and the run goes on; the second
+    # time it does not, and the run ends (125). Each report has L1's registers twice
+    # and its local APIC from QEMU's monitor, and QEMU's threads.
+    hb = "$(cat /tmp/lab-heartbeat.pid)"
+    p = lab("--stall", "8", "--", "sleep 6; kill -STOP %s; sleep 25; kill -CONT %s; sleep 9; "
+            "echo resumed-in-L1; kill -STOP %s; sleep 100" % (hb, hb, hb), timeout=180)
     assert p.returncode == 125, p.stdout + p.stderr
-    assert "lab: L1 stopped: no heartbeat for" in p.stderr, p.stderr
+    assert p.stderr.count("lab: L1 stopped: no heartbeat for") == 2, p.stderr
+    assert p.stderr.count("lab: pressing a key on L1's keyboard") == 2, p.stderr
+    assert p.stderr.count("lab: L1 beats again") == 1 and "resumed-in-L1" in p.stdout, p
     assert re.search(r"lab:     lab-hb \d+\.\d+ intr=\d+ ctxt=\d+\n", p.stderr), p.stderr
     assert re.search(r"CPU 0/TCG +[RS] \+\d+", p.stderr), p.stderr
-    assert len(re.findall(r"RIP=[0-9a-f]{16}", p.stderr)) == 2, p.stderr
-    assert re.search(r"lab:     LVTT\t.*\nlab:     Timer\t", p.stderr), p.stderr   # info lapic
-    assert p.stderr.strip().endswith("lab: error: L1 stopped (no heartbeat for 8 s)")
+    assert len(re.findall(r"RIP=[0-9a-f]{16}", p.stderr)) == 4, p.stderr
+    assert len(re.findall(r"lab:     LVTT\t.*\nlab:     Timer\t", p.stderr)) == 2, p.stderr
+    assert p.stderr.strip().endswith(
+        "lab: error: L1 stopped (no heartbeat for 8 s, none 20 s after a key press)"), p.stderr
 
 
 @pytest.mark.nokvm

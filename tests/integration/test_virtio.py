@@ -28,7 +28,7 @@ poweroff
 # MRG_RXBUF). Every L1 that stopped for good in a lab batch (docs/testing.md, "Two
 # known faults") had a guest with a userspace-datapath NIC, so that session moved
 # 16 MiB for a while; bench/net-soak.sh then passed 11 uploads of 64 MiB on it in two
-# runs, and tools/lab now ends a stopped L1 within --stall (120 s) with its
+# runs, and tools/lab now ends a stopped L1 within --stall (60 s) with its
 # registers, so the harness's retry comes quickly. NET_MIB and NETU_MIB override
 # them (NET_LIMIT grows with them).
 NET_MIB = int(os.environ.get("NET_MIB", "64"))
