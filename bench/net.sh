@@ -6,6 +6,7 @@
 #
 # Usage: bench/net.sh [MIB] [RUNS]     (default 16 MiB, 3 runs per VMM, interleaved)
 # Env:   NO_QEMU=1 (skip QEMU), LOG=FILE (keep the lab's console log),
+#        VMMS="mini-kvm ..." (mini-kvm's variants to run; default both datapaths),
 #        RATIOS=FILE (default .cache/bench/net.ratios, for bench/plot-ratios)
 # Times are the guest's (/proc/uptime, 10 ms) around each nc; throughput = MIB / time.
 # Also printed: the NIC's interrupts per MiB in the guest (irq-up, irq-down), medians.
@@ -15,7 +16,7 @@ mib=${1:-16}
 runs=${2:-3}
 ratios=${RATIOS:-.cache/bench/net.ratios}
 . bench/lib.sh
-vmms="mini-kvm mini-kvm-userspace"
+vmms=${VMMS:-"mini-kvm mini-kvm-userspace"}
 bench_setup net
 
 cat >"$dir/guest.txt" <<EOF
