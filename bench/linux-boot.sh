@@ -7,6 +7,7 @@
 # Env:   CPUS="1 2" MEM=512 (guest vCPU counts, each measured; MiB), LAB_CPUS=1 (L1 vCPUs:
 #        more make TCG corrupt nested guests now and then, docs/testing.md), NO_QEMU=1,
 #        LKVM=/path/to/lkvm (add kvmtool), CMDLINE (default "console=ttyS0 quiet"),
+#        SMP_CMDLINE (default "nohz_full=1-N": added for -c 2 and up, as tools/run-linux does),
 #        LOG=FILE (keep the lab's console log).
 # The same kernel, initramfs and command line (plus `mkvm.bench`, which makes the
 # guest's /init power off right after printing the marker) for every VMM. QEMU runs in L1
@@ -17,6 +18,7 @@ runs=${1:-5}
 cpus=${CPUS:-1 2}
 mem=${MEM:-512}
 cmdline="${CMDLINE:-console=ttyS0 quiet} mkvm.bench"
+smp_cmdline=${SMP_CMDLINE-nohz_full=1-N}
 
 make -s mini-kvm || exit 1
 tools/mkinitramfs -q || exit 1
@@ -36,9 +38,9 @@ if [ -n "${LKVM:-}" ]; then
 fi
 
 cat >"$dir/inner.sh" <<'EOF'
-# inner.sh (runs in L1, busybox sh): RUNS "CPUS..." MEM CMDLINE VMM...
-runs=$1 cpus=$2 mem=$3 cmdline=$4
-shift 4
+# inner.sh (runs in L1, busybox sh): RUNS "CPUS..." MEM CMDLINE SMP_CMDLINE VMM...
+runs=$1 cpus=$2 mem=$3 cmdline1=$4 smp_cmdline=$5
+shift 5
 marker="mini-kvm-guest: /init reached"
 F=/lab/files
 export HOME=${HOME:-/tmp}
@@ -108,6 +110,8 @@ t0=$(up); ./mini-kvm --check-host >/dev/null 2>&1; t1=$(up)
 echo "BENCH-PROBE $(awk -v a=$t1 -v b=$t0 'BEGIN{print a - b}')"
 cpulist=$cpus
 for cpus in $cpulist; do
+    cmdline=$cmdline1    # the same for every VMM; with 2+ vCPUs plus SMP_CMDLINE
+    [ "$cpus" -gt 1 ] && [ -n "$smp_cmdline" ] && cmdline="$cmdline1 $smp_cmdline"
     i=0
     while [ $i -lt $runs ]; do
         for v in "$@"; do one $v; done
@@ -118,9 +122,10 @@ EOF
 
 n=$(($(echo $vmms | wc -w) * $(echo $cpus | wc -w)))
 bound=$((90 + runs * n * 120))
-echo "linux-boot: $runs run(s) each of: $vmms; guest -c $cpus -m ${mem}M, cmdline \"$cmdline\"" >&2
+echo "linux-boot: $runs run(s) each of: $vmms; guest -c $cpus -m ${mem}M, cmdline \"$cmdline\"" \
+    "(with -c 2 and up: \"$smp_cmdline\" added)" >&2
 tools/lab -q --cpus "${LAB_CPUS:-1}" --timeout "$bound" --files "$dir" -- \
-    sh /lab/files/inner.sh "$runs" "$cpus" "$mem" "$cmdline" $vmms >"$dir/log" 2>&1
+    sh /lab/files/inner.sh "$runs" "$cpus" "$mem" "$cmdline" "$smp_cmdline" $vmms >"$dir/log" 2>&1
 rc=$?
 [ -n "${LOG:-}" ] && cp "$dir/log" "$LOG"
 python3 - "$dir/log" $vmms <<'PY'

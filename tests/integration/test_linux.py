@@ -28,8 +28,11 @@ LAB_CPUS = 1
 SESSION_LIMIT = 150             # seconds per guest, boot included
 T_IMPORT = time.time()
 
-CMDLINE_TWO = "console=ttyS0 quiet mkvm.test=two-cpus"
+# the default command line of tools/run-linux and bench/linux-boot.sh: with 2 or more
+# vCPUs plus nohz_full=1-N (kernel housekeeping on vCPU 0, docs/linux-boot.md)
+CMDLINE_TWO = "console=ttyS0 quiet nohz_full=1-N mkvm.test=two-cpus"
 CMDLINE_ONE = "console=ttyS0 quiet"
+CMDLINE_EIGHT = "console=ttyS0 quiet nohz_full=1-N"
 
 # stty -echo first: the console echoes type-ahead as it arrives, which glued
 # script text onto R- lines ("R-uname=6.1.0-57-cloud-amd64f2)"); without echo
@@ -39,6 +42,7 @@ echo R-uname=$(uname -r)
 echo R-version=$(uname -v)
 echo R-nproc=$(nproc)
 echo R-online=$(cat /sys/devices/system/cpu/online)
+echo R-nohz-full=$(cat /sys/devices/system/cpu/nohz_full)
 echo R-cmdline=$(cat /proc/cmdline)
 echo R-date=$(date +%s)
 echo R-acpi-errors=$(dmesg | grep -ciE 'acpi.*(error|warning)|firmware bug')
@@ -72,6 +76,7 @@ reboot
 """
 SCRIPT_EIGHT = r"""stty -echo
 echo R-nproc=$(nproc)
+echo R-nohz-full=$(cat /sys/devices/system/cpu/nohz_full)
 echo R-packages=$(grep '^physical id' /proc/cpuinfo | sort -u | wc -l)
 echo R-cores=$(grep -m1 '^cpu cores' /proc/cpuinfo | cut -d: -f2)
 BOOTLOG
@@ -121,7 +126,7 @@ def _linux_cmd():
             + DISK_SETUP
             + _session("one", "S_ONE", 1, "256M", CMDLINE_ONE, "--disk /tmp/disk.img")
             + DISK_CHECK
-            + _session("eight", "S_EIGHT", 8, "256M", CMDLINE_ONE))
+            + _session("eight", "S_EIGHT", 8, "256M", CMDLINE_EIGHT))
     return Cmd(body, timeout=3 * SESSION_LIMIT + 30, files=[VMLINUZ, INITRD, SESSION])
 
 
@@ -184,6 +189,13 @@ def test_nproc_matches_minus_c(linux):
     assert linux["two"]["online"] == "0-1"
     assert linux["one"]["nproc"] == "1"
     assert linux["eight"]["nproc"] == "8"          # MADT: one LAPIC entry per vCPU
+
+
+@pytest.mark.needs("linux")
+def test_nohz_full_keeps_vcpu_0_for_the_kernel(linux):
+    # the default command line's nohz_full=1-N: every vCPU but 0 (N is the last one)
+    assert linux["two"]["nohz-full"] == "1"
+    assert linux["eight"]["nohz-full"] == "1-7"
 
 
 @pytest.mark.needs("linux")
