@@ -25,12 +25,13 @@ poweroff
 # NET_MIB MiB through busybox nc, md5 on both ends (the host's in net_session.sh).
 # 64 MiB each way on both datapaths (vhost-net and userspace), as the issue asks:
 # the lab moves ~1 MiB/s up and ~5 MiB/s down (TCG under nested KVM, EVENT_IDX and
-# MRG_RXBUF). Every L1 that stopped for good in a lab batch (docs/testing.md, "Two
-# known faults") had a guest with a userspace-datapath NIC, so that session moved
-# 16 MiB for a while; bench/net-soak.sh then passed 11 uploads of 64 MiB on it in two
-# runs, and tools/lab now ends a stopped L1 within --stall (60 s) with its
-# registers, so the harness's retry comes quickly. NET_MIB and NETU_MIB override
-# them (NET_LIMIT grows with them).
+# MRG_RXBUF). The first L1 stops in lab batches (docs/testing.md, "Two known
+# faults") had a guest with a userspace-datapath NIC, so that session moved 16 MiB
+# for a while; bench/net-soak.sh then passed 16 uploads of 64 MiB on it in three
+# runs, the stops caught later were QEMU/TCG losing L1's timer interrupt (with no
+# userspace datapath running), and tools/lab now presses a key at a stop (--stall,
+# 30 s), which revived L1. NET_MIB and NETU_MIB override them (NET_LIMIT grows
+# with them).
 NET_MIB = int(os.environ.get("NET_MIB", "64"))
 NETU_MIB = int(os.environ.get("NETU_MIB", "64"))
 NET_LIMIT = 120 + 12 * max(NET_MIB, NETU_MIB)
