@@ -28,8 +28,9 @@ LAB_CPUS = 1
 SESSION_LIMIT = 150             # seconds per guest, boot included
 T_IMPORT = time.time()
 
-# the default command line of tools/run-linux and bench/linux-boot.sh: with 2 or more
-# vCPUs plus nohz_full=1-N (kernel housekeeping on vCPU 0, docs/linux-boot.md)
+# the default command line of tools/run-linux and bench/linux-boot.sh in the lab: with 2
+# or more vCPUs (more than L1's one CPU) plus nohz_full=1-N (kernel housekeeping on
+# vCPU 0, docs/linux-boot.md)
 CMDLINE_TWO = "console=ttyS0 quiet nohz_full=1-N mkvm.test=two-cpus"
 CMDLINE_ONE = "console=ttyS0 quiet"
 CMDLINE_EIGHT = "console=ttyS0 quiet nohz_full=1-N"
