@@ -180,12 +180,9 @@ if halted:
     print("(halt): the VMM did not exit at the guest's poweroff (no power-off device); the "
           "time is to the guest kernel's \"System halted\", then the VMM was killed")
 # the plot for docs/benchmarks.md: median time to the marker, one bar per VMM and -c
-top = max(m[0] for m in med.values())
-print("\nto /init marker (median, s)")
-for c in cpus:
-    for v in vmms:
-        if (v, c) in med:
-            t = med[(v, c)][0]
-            print("  %-13s -c %d %s %.2f" % (v, c, "#" * max(1, round(50 * t / top)), t))
+sys.path.insert(0, "bench")
+from textplot import bars
+bars("to /init marker (median, s)",
+     [("%-13s -c %d" % (v, c), med[(v, c)][0]) for c in cpus for v in vmms if (v, c) in med])
 PY
 exit $rc

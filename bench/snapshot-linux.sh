@@ -154,5 +154,12 @@ for k, what in ((("restore", "shell"), "restore to the shell answering"),
     if v:
         print("  %-36s %8.3f s  %.3fx  (n=%d)" % (what, statistics.median(v),
                                                   statistics.median(v) / c, len(v)))
+sys.path.insert(0, "bench")
+from textplot import bars
+bars("Linux in the lab, from process start (median, s)",
+     [(what, statistics.median(got[k])) for k, what in (
+         (("cold", "shell"), "cold boot to the shell answering"),
+         (("restore", "shell"), "restore to the shell answering"),
+         (("restore", "running"), "restore to running")) if got.get(k)])
 PY
 exit $rc

@@ -186,5 +186,13 @@ print("  cold boots   %8s wall, %6.1f ms/guest, PSS %7.0f KiB median" % (
     ms(cw), cw * 1000 / clones, med(cp)))
 print("  clones       %8s wall, %6.1f ms/guest, PSS %7.0f KiB median  (%.3fx time, %.2fx PSS)" % (
     ms(rw), rw * 1000 / clones, med(rp), rw / cw, med(rp) / med(cp)))
+sys.path.insert(0, "bench")
+from textplot import bars
+bars("our OS, from process start (median, ms)",
+     [("cold boot to the shell answering", c * 1000),
+      ("restore to the shell answering", med(rest) * 1000),
+      ("restore to running", med(run_total) * 1000),
+      ("%d cold boots at once, per guest" % clones, cw * 1000 / clones),
+      ("%d clones at once, per guest" % clones, rw * 1000 / clones)], "%.1f")
 subprocess.run(["rm", "-rf", tmp])
 PY
