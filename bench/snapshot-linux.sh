@@ -8,6 +8,8 @@
 # Env:   MEM=256 (guest MiB), LOG=FILE (keep the lab's console log).
 # The guest is booted once through the API, snapshotted at its prompt, the VMM killed;
 # every restore maps that snapshot's memory file (page cache warm after the first).
+# Times: /proc/uptime in L1 (10 ms steps), noted by an awk that blocks on the VMM's output
+# when the answer arrives (run, took); only the cold boot's prompt wait polls.
 # Each guest's console is checked for stall reports (RCU, soft lockup): a restored guest
 # whose clock jumped by more than the 21 s RCU stall timeout used to print one, at
 # a few ms per byte in the lab, before it answered (BENCH-NOTE lines; docs/benchmarks.md).
@@ -61,6 +63,34 @@ made=$(up)
 kill -9 $pid; wait $pid 2>/dev/null; exec 3>&-
 echo "BENCH-FILES state=$(wc -c <$T/l.snap) mem_disk_kb=$(du -k $T/l.mem | cut -f1)"
 
+# run CMD...: start the VMM with stdin from $T/in and its output through a fifo to an
+# awk that blocks on it (no polling loop between the answer and its time): it keeps the
+# console in $T/o and writes /proc/uptime to $T/t.KEY when KEY (bench-42, again-42)
+# first arrives. Records end at ':' (RS), so the prompt "mkvm-linux:" that follows an
+# answer at once closes its record; $T/o is written as it comes, for the prompt watch.
+run() {
+    rm -f $T/in $T/o $T/t.* $T/pipe; mkfifo $T/in $T/pipe
+    awk -v o=$T/o -v T=$T/t. 'BEGIN { RS = ":" }
+        function stamp(k,  u) {
+            if (index($0, k) && !(k in done)) {
+                done[k] = 1; getline u < "/proc/uptime"; close("/proc/uptime")
+                split(u, f, " "); print f[1] > (T k); close(T k)
+            }
+        }
+        { printf "%s:", $0 > o; fflush(o); stamp("bench-42"); stamp("again-42") }' <$T/pipe &
+    apid=$!
+    "$@" <$T/in >$T/pipe 2>&1 &
+    pid=$!
+    exec 3>$T/in
+}
+# stop: end the VMM and its reader
+stop() { kill -9 $pid; wait $pid 2>/dev/null; exec 3>&-; wait $apid 2>/dev/null; }
+# took KEY T0: seconds from T0 to KEY's stamp (waits for it, 60 s at most)
+took() {
+    watch $T/t.$1 "." 60 || return 1
+    awk -v a="$(cat $T/t.$1)" -v b="$2" 'BEGIN{printf "%.3f", a - b}'
+}
+
 # note WHAT: the console's size and its stall reports, if any (the first one shown)
 note() {
     n=$(grep -c -E 'rcu:|soft lockup|stall' $T/o)
@@ -73,35 +103,28 @@ note() {
 again() {
     t1=$(up)
     printf 'echo again-$((6*7))\n' >&3
-    watch $T/o "again-42" 30 && echo "BENCH $1 again=$(since $t1)"
+    a=$(took again-42 $t1) && echo "BENCH $1 again=$a"
 }
 
 cold() {
-    rm -f $T/in $T/o; mkfifo $T/in
     t0=$(up)
-    ./mini-kvm -k $F/vmlinuz -i $F/initrd.cpio.gz -m ${mem}M -p "console=ttyS0 quiet" \
-        <$T/in >$T/o 2>&1 &
-    pid=$!
-    exec 3>$T/in
+    run ./mini-kvm -k $F/vmlinuz -i $F/initrd.cpio.gz -m ${mem}M -p "console=ttyS0 quiet"
     watch $T/o "$PROMPT" 120 ||
-        { echo "BENCH-FAIL cold prompt"; tail -3 $T/o; kill -9 $pid; wait $pid; exec 3>&-; return; }
+        { echo "BENCH-FAIL cold prompt"; tail -3 $T/o; stop; return; }
     printf 'echo bench-$((6*7))\n' >&3
-    if watch $T/o "$ANSWER" 60; then echo "BENCH cold shell=$(since $t0)"; again cold
+    if a=$(took bench-42 $t0); then echo "BENCH cold shell=$a"; again cold
     else echo "BENCH-FAIL cold answer"; tail -3 $T/o; fi
-    kill -9 $pid; wait $pid 2>/dev/null; exec 3>&-
+    stop
     note cold
 }
 
 restore_shell() {
-    rm -f $T/in $T/o; mkfifo $T/in
     t0=$(up)
-    ./mini-kvm --restore $T/l.snap --restore-mem $T/l.mem <$T/in >$T/o 2>&1 &
-    pid=$!
-    exec 3>$T/in
+    run ./mini-kvm --restore $T/l.snap --restore-mem $T/l.mem
     printf 'echo bench-$((6*7))\n' >&3
-    if watch $T/o "$ANSWER" 60; then echo "BENCH restore shell=$(since $t0)"; again restore
+    if a=$(took bench-42 $t0); then echo "BENCH restore shell=$a"; again restore
     else echo "BENCH-FAIL restore answer"; tail -3 $T/o; fi
-    kill -9 $pid; wait $pid 2>/dev/null; exec 3>&-
+    stop
     note "restore ($(since $made) s after the snapshot)"
 }
 
