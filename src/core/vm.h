@@ -100,12 +100,12 @@ int vm_create_irqchip(struct vm *vm);
 /* Add ncpus vCPUs (created, not yet running). */
 int vm_add_cpus(struct vm *vm, int ncpus);
 
-/* Start every vCPU on its own thread; vm_wait joins them and returns the
- * VM's exit status. */
 /* Create the vCPU threads ahead of vm_start; they wait for it and touch
  * nothing before (vm_start creates them itself if this was not called).
  * 0, or -1 after one line. */
 int vm_spawn_cpus(struct vm *vm);
+/* Start every vCPU on its own thread; vm_wait joins them and returns the
+ * VM's exit status. */
 void vm_start(struct vm *vm);
 /* vCPU side: wait for vm_start; false if the VM is destroyed unstarted. */
 bool vm_wait_start(struct vm *vm);

@@ -98,10 +98,7 @@ def test_the_documented_session_configures_starts_pauses_and_resumes_our_os(tmp)
                 assert curl(sock, "GET", "/")[1]["state"] == "Paused"
         c.sendline("echo resumed-ok")
         c.expect_exact("resumed-ok\r\n$ ", timeout=10)
-        c.sendline("shutdown")
-        c.expect(pexpect.EOF)
-        c.close()
-        assert c.exitstatus == 0
+        shutdown_ok(c)
         assert not os.path.exists(sock)     # removed at exit
     finally:
         c.close(force=True)
@@ -274,6 +271,20 @@ import zlib
 UPTIME = re.compile(r"uptime: (\d+) ticks")
 
 
+def spawn_restore(snap, mem):
+    """mini-kvm --restore SNAP --restore-mem MEM, its console under pexpect."""
+    return pexpect.spawn(harness.MKVM, ["--restore", snap, "--restore-mem", mem], cwd=REPO,
+                         timeout=30, encoding="utf-8", codec_errors="replace")
+
+
+def shutdown_ok(c):
+    """Our OS's `shutdown`: the guest powers off and mini-kvm exits with status 0."""
+    c.sendline("shutdown")
+    c.expect(pexpect.EOF)
+    c.close()
+    assert c.exitstatus == 0
+
+
 def ps_uptime(c):
     """Run ps in the guest's shell; its uptime in ticks (the OS's counter)."""
     c.sendline("ps")
@@ -328,8 +339,7 @@ def test_snapshot_then_restore_in_a_new_process_from_the_command_line(tmp):
     snap, mem, before = boot_and_snapshot(tmp)
     # a sparse memory file: far less on disk than the 64 MiB of RAM
     assert os.path.getsize(mem) == 64 << 20 and os.stat(mem).st_blocks * 512 < 16 << 20
-    c = pexpect.spawn(harness.MKVM, ["--restore", snap, "--restore-mem", mem], cwd=REPO,
-                      timeout=30, encoding="utf-8", codec_errors="replace")
+    c = spawn_restore(snap, mem)
     try:
         after = ps_uptime(c)            # the shell answers at once: no boot
         assert after >= before, (before, after)
@@ -340,10 +350,7 @@ def test_snapshot_then_restore_in_a_new_process_from_the_command_line(tmp):
         c.sendline("cat hello.txt")     # the disk is re-opened
         c.expect_exact("\n$ ")
         assert "cannot" not in c.before
-        c.sendline("shutdown")
-        c.expect(pexpect.EOF)
-        c.close()
-        assert c.exitstatus == 0
+        shutdown_ok(c)
     finally:
         c.close(force=True)
 
@@ -380,15 +387,11 @@ def test_a_network_interface_is_snapshotted_and_its_tap_reopened(tmp, tap):
     re-activation on restore is tests/unit/test_virtio_net.c's); without the TAP the
     restore is one clear line."""
     snap, mem, before = boot_and_snapshot(tmp, disk=False, tap=tap)
-    c = pexpect.spawn(harness.MKVM, ["--restore", snap, "--restore-mem", mem], cwd=REPO,
-                      timeout=30, encoding="utf-8", codec_errors="replace")
+    c = spawn_restore(snap, mem)
     try:
         assert ps_uptime(c) >= before
         assert tap in tun_names(c.pid)
-        c.sendline("shutdown")
-        c.expect(pexpect.EOF)
-        c.close()
-        assert c.exitstatus == 0
+        shutdown_ok(c)
     finally:
         c.close(force=True)
     subprocess.run(["ip", "link", "del", tap], capture_output=True, timeout=10)
@@ -463,14 +466,10 @@ def test_config_file_with_api_snapshot_and_restore(tmp):
     finally:
         c.kill(9)
         c.close(force=True)
-    c = pexpect.spawn(harness.MKVM, ["--restore", snap, "--restore-mem", mem], cwd=REPO,
-                      timeout=30, encoding="utf-8", codec_errors="replace")
+    c = spawn_restore(snap, mem)
     try:
         assert ps_uptime(c) >= before
-        c.sendline("shutdown")
-        c.expect(pexpect.EOF)
-        c.close()
-        assert c.exitstatus == 0
+        shutdown_ok(c)
     finally:
         c.close(force=True)
 
