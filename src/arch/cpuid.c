@@ -74,11 +74,14 @@ static unsigned id_bits(unsigned n)
  * hypervisor bit (Linux then looks for kvm-clock at 0x40000000); the
  * TSC-deadline timer, which KVM emulates but cannot list as supported since
  * it needs the in-kernel LAPIC: with it Linux never calibrates the LAPIC
- * timer against the PM timer or PIT. Only with an invariant host TSC: the
- * deadline, in guest TSC cycles, is only as good as KVM's TSC emulation, and
- * in the lab (an L1 CPU without one) 2-vCPU guests' CPU 0 timer then stopped
- * firing in whole L1 sessions: every boot with it hung 10-60 s at poweroff
- * (RCU stalls), none of the same sessions' boots without it (linux-boot.md).
+ * timer against the PM timer or PIT. Only when KVM's idea of the guest TSC
+ * is sound: the vCPU's TSC rate set to the host's current one (cpu.c), or an
+ * invariant host TSC. KVM turns a deadline into a host timer through its own
+ * reading of the guest TSC, and a vCPU whose default rate KVM refused (it was
+ * measured before the host refined its TSC calibration, below the refined
+ * rate: L1 in the lab, about two sessions in three) keeps a scaling ratio of
+ * 0, reads the guest TSC as a constant, and arms every deadline hours late:
+ * CPU 0's timer never fired and boots hung at poweroff (linux-boot.md).
  * Without it Linux calibrates the LAPIC timer once (0.1 s of guest time). */
 static void leaf1(struct table *t, const struct cpuid_cfg *c)
 {
@@ -88,7 +91,7 @@ static void leaf1(struct table *t, const struct cpuid_cfg *c)
     unsigned logical = 1u << id_bits(c->ncpus);
     e->ebx = (e->ebx & 0x0000FFFF) | (logical > 255 ? 255 : logical) << 16 | c->id << 24;
     e->ecx |= LEAF1_ECX_HYPERVISOR;
-    if (c->tsc_deadline && c->invariant_tsc)
+    if (c->tsc_deadline && (c->tsc_rate_set || c->invariant_tsc))
         e->ecx |= LEAF1_ECX_TSC_DEADLINE;
     else
         e->ecx &= ~LEAF1_ECX_TSC_DEADLINE;

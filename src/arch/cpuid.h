@@ -20,6 +20,7 @@ struct cpuid_cfg {
     uint32_t tsc_khz;               /* KVM_GET_TSC_KHZ; 0: unknown, no timing leaf */
     bool tsc_deadline;              /* KVM_CAP_TSC_DEADLINE_TIMER */
     bool invariant_tsc;             /* the host's CPUID 0x80000007 EDX[8] */
+    bool tsc_rate_set;              /* KVM_SET_TSC_KHZ(0) took: the host's rate now */
     char brand[CPUID_BRAND_LEN];    /* NUL-padded, see cpuid_brand() */
 };
 

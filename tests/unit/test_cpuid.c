@@ -142,6 +142,11 @@ static void test_leaf1_package_and_flags(void **state)
     c.invariant_tsc = false;
     transform(&t, &c);
     assert_false(must(&t, 1, 0)->ecx & 1u << 24);
+
+    amd_table(&t);                  /* ... but the vCPU's TSC rate is the host's now */
+    c.tsc_rate_set = true;
+    transform(&t, &c);
+    assert_true(must(&t, 1, 0)->ecx & 1u << 24);
 }
 
 /* 0xB: exactly SMT (1 thread), core (ncpus, shift = id bits), end; the host's
