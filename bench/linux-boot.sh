@@ -68,6 +68,10 @@ argv() {
     esac
 }
 T=$(mktemp -d) && export T    # this script's files
+# busybox's `time -v` (L1's only one) reports ru_maxrss, which Linux gives in KiB already,
+# converted from pages to KiB once more (busybox 1.35 time.c, ptok()): 4x too much
+rss_div=1
+case $(readlink -f "$(which time)") in *busybox*) rss_div=4 ;; esac
 # $T/stopvmm: kill -9 the children of the process in $T/pid (the VMM under `time -v`)
 cat >$T/stopvmm <<'STOP'
 p=$(cat $T/pid)
@@ -96,6 +100,7 @@ one() {
     end=exit
     [ -n "$th" ] && end=halt t2=$th rc=0
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' $T/e | tail -1)
+    rss=$((${rss:-0} / rss_div))
     echo "BENCH $1 cpus=$cpus rc=$rc marker=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}')" \
          "exit=$(awk -v a=$t2 -v b=$t0 'BEGIN{print a - b}') rss_kb=${rss:-0} end=$end"
     # a kernel log the guest printed for bench/boot-profile.sh (mkvm.dmesg), one prefix per VMM
