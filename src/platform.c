@@ -38,7 +38,10 @@ static enum io_result sink(void *dev, struct io_req *req)
 
 static int create_cpus(struct vm *vm, unsigned ncpus)
 {
-    if (vm_create_irqchip(vm) || vm_add_cpus(vm, (int)ncpus) || vm_spawn_cpus(vm))
+    if (vm_create_irqchip(vm))
+        return -1;
+    x86_setup_tsc_rate(vm);
+    if (vm_add_cpus(vm, (int)ncpus) || vm_spawn_cpus(vm))
         return -1;
     for (int i = 0; i < vm->ncpus; i++) {
         struct vcpu *c = vm->cpus[i];

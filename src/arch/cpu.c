@@ -29,6 +29,22 @@ static void host_cpu(struct cpuid_cfg *cfg)
     cfg->invariant_tsc = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
 }
 
+/* A KVM that cannot scale the TSC gives each new vCPU the VM's default rate,
+ * the host's tsc_khz when KVM was loaded. If the host has refined its
+ * calibration since (the lab's L1, ~2 s into its boot), a default more than
+ * 250 ppm below the rate now is refused and leaves the vCPU's scaling ratio
+ * at 0 (see x86_setup_cpuid), one above it puts the vCPU in "catch-up" mode,
+ * which adjusts its TSC at every entry. 0 here means the host's rate now.
+ * Kernels before 6.0 have no VM-wide rate (the ioctl fails): the per-vCPU
+ * call in x86_setup_cpuid still repairs the ratio and decides whether the
+ * guest gets the timer. */
+void x86_setup_tsc_rate(struct vm *vm)
+{
+    /* Not gated on KVM_CAP_VM_TSC_CONTROL: KVM reports it only where it can
+     * scale the TSC, and the VM-wide rate is needed exactly where it cannot. */
+    (void)ioctl(vm->fd, KVM_SET_TSC_KHZ, 0);    /* a failure: x86_setup_cpuid decides */
+}
+
 int x86_setup_cpuid(struct vcpu *c)
 {
     struct cpuid_cfg cfg = { .ncpus = (unsigned)c->vm->ncpus, .id = (unsigned)c->id };

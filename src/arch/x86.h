@@ -29,6 +29,10 @@ int x86_enter_long(struct vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rsi, uin
  * X86_GDT_ADDR (CS = X86_CS32, DS..SS = X86_DS), CR0 = PE|ET, EFLAGS = 0x2. */
 int x86_enter_prot32(struct vcpu *c, uint32_t eip, uint32_t esp, uint32_t eax, uint32_t ebx);
 
+/* Before the VM's first vCPU: its default TSC rate set to the host's current
+ * one (VM-wide KVM_SET_TSC_KHZ, Linux 6.0+; cpu.c says why). */
+void x86_setup_tsc_rate(struct vm *vm);
+
 /* CPUID from KVM_GET_SUPPORTED_CPUID (host features only, never forced on)
  * shaped by cpuid_transform(): one package of vm->ncpus cores, this vCPU's
  * APIC id, brand string, TSC-deadline timer, timing leaf (docs/linux-boot.md). */
