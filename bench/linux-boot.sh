@@ -102,7 +102,7 @@ one() {
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' $T/e | tail -1)
     rss=$((${rss:-0} / rss_div))
     echo "BENCH $1 cpus=$cpus rc=$rc marker=$(awk -v a="${t1:-0}" -v b=$t0 'BEGIN{print (a ? a - b : -1)}')" \
-         "exit=$(awk -v a=$t2 -v b=$t0 'BEGIN{print a - b}') rss_kb=${rss:-0} end=$end"
+         "exit=$(awk -v a=$t2 -v b=$t0 'BEGIN{print a - b}') rss_kb=$rss end=$end"
     # a kernel log the guest printed for bench/boot-profile.sh (mkvm.dmesg), one prefix per VMM
     sed -n '/^=== mkvm.dmesg/,/^=== mkvm.dmesg end/p' $T/o | sed "s,^,$1/c$cpus| ,"
     if [ -z "$t1" ] || [ $rc != 0 ]; then

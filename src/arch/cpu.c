@@ -50,14 +50,11 @@ int x86_setup_cpuid(struct vcpu *c)
     struct cpuid_cfg cfg = { .ncpus = (unsigned)c->vm->ncpus, .id = (unsigned)c->id };
     host_cpu(&cfg);
     cfg.tsc_deadline = kvm_host_cap(c->vm->kvm, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
-    /* Before the TSC MSR is written (x86_setup_msrs), so that KVM computes the
-     * guest's TSC offset with the right ratio: 0 means "the host's tsc_khz as
-     * it is now". KVM gave the vCPU the rate it measured when it was loaded;
-     * if the host refined its calibration since by more than KVM's 250 ppm
-     * and cannot scale the TSC, KVM refused that rate and left the vCPU's
-     * scaling ratio at 0 (cpuid.c, leaf 1). Not fatal: a KVM without it
-     * (kvm_pvm) keeps its default and the guest no TSC-deadline timer unless
-     * the host's TSC is invariant. */
+    /* The host's rate now, per vCPU (why: x86_setup_tsc_rate), before the
+     * TSC MSR is written (x86_setup_msrs) so that KVM computes the guest's TSC
+     * offset with the right ratio. Not fatal: a KVM without it (kvm_pvm) keeps
+     * its default, and the guest gets no TSC-deadline timer unless the host's
+     * TSC is invariant (cpuid.c, leaf 1). */
     cfg.tsc_rate_set = ioctl(c->fd, KVM_SET_TSC_KHZ, 0) == 0;
     int khz = ioctl(c->fd, KVM_GET_TSC_KHZ, 0);     /* < 0: no timing leaf, not fatal */
     cfg.tsc_khz = khz > 0 ? (uint32_t)khz : 0;

@@ -25,7 +25,8 @@ struct console {
     size_t in_head, in_tail;    /* ring: head = next to read */
     bool in_eof, reader_started;
     bool escapes;               /* Ctrl-A commands (raw TTY) */
-    bool esc_pending;           /* a Ctrl-A was the last byte read (reader's) */
+    bool esc_pending;           /* a Ctrl-A was the last byte read (the reader's;
+                                 * main's before the gate opens) */
     pthread_t reader;
     pthread_mutex_t notify_lock; /* held while notify/quit run or change,
                                   * and for escapes: lock order L1 (vm.h) */
