@@ -9,6 +9,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,11 +280,31 @@ static void account_exit(struct vcpu *c, bool trace)
         trace_buf_exit(c->trace_buf, vm->name, c->id, c->run, (uint32_t)vm->kvm->run_size, dev);
 }
 
+/* Where a VM has more vCPUs than the host CPUs it may use (two on the lab's
+ * one), its vCPU threads take turns, and a vCPU woken by another's IPI would
+ * preempt the sender at once (the scheduler's wakeup preemption), often
+ * while the sender still holds the guest spinlock the woken vCPU then wants:
+ * it spins a time slice away. SCHED_BATCH (no wakeup preemption; fair share
+ * unchanged) lets the sender run on to its next halt or the host's tick.
+ * Measured in the lab, docs/linux-boot.md "Two vCPUs on one host CPU". */
+static void share_host_politely(struct vcpu *c)
+{
+    struct sched_param p = { .sched_priority = 0 };
+    if (sched_setscheduler(0, SCHED_BATCH, &p) < 0)
+        errorf("%s: vCPU %d: SCHED_BATCH: %s (going on without it)", c->vm->name, c->id,
+               strerror(errno));
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *c = arg;
     struct vm *vm = c->vm;
     c->self = pthread_self();
+    char name[16];              /* for top -H, perf, /proc: "vcpu0" */
+    snprintf(name, sizeof name, "vcpu%d", c->id);
+    pthread_setname_np(c->self, name);
+    if (vm->cpus_share_host)
+        share_host_politely(c);    /* before its filter, which does not allow it */
     if (!vm_wait_start(vm))
         return NULL;            /* destroyed before it started */
     bool trace = vm->trace;

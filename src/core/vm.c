@@ -10,6 +10,7 @@
 #include "debug/gdbstub.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,6 +99,9 @@ int vm_add_cpus(struct vm *vm, int ncpus)
                vm->kvm->max_vcpus < VM_MAX_CPUS ? vm->kvm->max_vcpus : VM_MAX_CPUS);
         return -1;
     }
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        vm->cpus_share_host = ncpus > CPU_COUNT(&set);
     for (int i = 0; i < ncpus; i++) {
         vm->cpus[i] = vcpu_create(vm, i);
         if (!vm->cpus[i])

@@ -50,6 +50,7 @@ struct vm {
     struct vcpu *cpus[VM_MAX_CPUS];
     int ncpus;
     int started;                /* vCPU threads created, not joined yet */
+    bool cpus_share_host;       /* more vCPUs than host CPUs we may use (vcpu.c) */
     bool go;                    /* vm_start happened (pause_lock): threads may run */
     bool abandoned;             /* never started: the threads end (vm_destroy) */
     bool irqchip;               /* in-kernel PIC/IOAPIC/LAPIC created */

@@ -308,6 +308,40 @@ def test_shell_answers_while_spin_runs(shell):
     assert shell.exitstatus == 0
 
 
+def thread_policies(pid):
+    """{thread name: [scheduling policy, ...]} of a process (0 SCHED_OTHER, 3 SCHED_BATCH)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            stat = f.read()
+        rest = stat[stat.rindex(")") + 2:].split()      # from field 3 (state) on
+        out.setdefault(stat[stat.index("(") + 1:stat.rindex(")")], []).append(int(rest[41 - 3]))
+    return out
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["two-vcpus-one-cpu", "a-cpu-each"])
+def test_vcpus_that_share_a_host_cpu_do_not_preempt_each_other(pinned):
+    """More vCPUs than the CPUs mini-kvm may run on (its affinity): every vCPU thread is
+    SCHED_BATCH, so one woken by another's IPI does not preempt the sender (vcpu.c,
+    docs/linux-boot.md); with a CPU per vCPU they stay SCHED_OTHER. Threads named vcpuN."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pinned and len(cpus) < 2:
+        pytest.skip("this host has one CPU")
+    c = pexpect.spawn(harness.MKVM, ["-k", "os.elf", "-c", "2"], cwd=REPO, timeout=30,
+                      encoding="utf-8", codec_errors="replace",
+                      preexec_fn=(lambda: os.sched_setaffinity(0, cpus[:1])) if pinned else None)
+    try:
+        c.expect_exact("\n$ ")
+        policies = thread_policies(c.pid)
+        assert policies["vcpu0"] == policies["vcpu1"] == [3 if pinned else 0], policies
+        assert set(policies["mini-kvm"]) == {0}, policies    # main, console...: as they were
+        c.sendline("shutdown")
+        c.expect(pexpect.EOF)
+    finally:
+        c.close(force=True)
+    assert c.exitstatus == 0
+
+
 def test_the_os_flushes_its_disk():
     """Issue 12, defect 8: the OS negotiates VIRTIO_BLK_F_FLUSH and sends FLUSH requests,
     which mini-kvm ends in fdatasync(2) of the image: counted on the host with strace.

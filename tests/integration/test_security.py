@@ -4,6 +4,7 @@
 threads (main, the vCPU, the stdin reader) are all alive while we read
 /proc/PID/task/*/status; then it gets its line and must still answer."""
 import os
+import re
 import subprocess
 import time
 
@@ -35,11 +36,12 @@ def status_fields(path):
 
 
 def threads(pid):
-    """mini-kvm's own threads (KVM may add a kernel worker such as
-    kvm-nx-lpage-recovery to the process: not ours, left out)."""
+    """mini-kvm's own threads, the vCPUs named vcpuN (KVM may add a kernel worker such
+    as kvm-nx-lpage-recovery to the process: not ours, left out)."""
     d = "/proc/%d/task" % pid
     ts = [status_fields(os.path.join(d, t, "status")) for t in sorted(os.listdir(d))]
-    return [t for t in ts if t.get("Name") == os.path.basename(MKVM)[:15]]     # comm
+    return [t for t in ts if t.get("Name") == os.path.basename(MKVM)[:15]      # comm
+            or re.fullmatch(r"vcpu\d+", t.get("Name", ""))]
 
 
 def wait_for(pred, what):
