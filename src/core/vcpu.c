@@ -302,7 +302,9 @@ void *vcpu_thread(void *arg)
     c->self = pthread_self();
     char name[16];              /* for top -H, perf, /proc: "vcpu0" */
     snprintf(name, sizeof name, "vcpu%d", c->id);
-    pthread_setname_np(c->self, name);
+    int e = pthread_setname_np(c->self, name);
+    if (e)
+        errorf("%s: vCPU %d: naming its thread: %s", vm->name, c->id, strerror(e));
     if (vm->cpus_share_host)
         share_host_politely(c);    /* before its filter, which does not allow it */
     if (!vm_wait_start(vm))
