@@ -9,8 +9,8 @@
 #include "vm.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,18 +295,25 @@ static void share_host_politely(struct vcpu *c)
                strerror(errno));
 }
 
+/* The thread's name ("vcpu0": top -H, perf, /proc) and, where the vCPUs
+ * share host CPUs, its policy: before its filter, which allows neither. */
+static void set_up_thread(struct vcpu *c)
+{
+    char name[16];
+    snprintf(name, sizeof name, "vcpu%d", c->id);
+    int e = pthread_setname_np(c->self, name);
+    if (e)
+        errorf("%s: vCPU %d: naming its thread: %s", c->vm->name, c->id, strerror(e));
+    if (c->vm->cpus_share_host)
+        share_host_politely(c);
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *c = arg;
     struct vm *vm = c->vm;
     c->self = pthread_self();
-    char name[16];              /* for top -H, perf, /proc: "vcpu0" */
-    snprintf(name, sizeof name, "vcpu%d", c->id);
-    int e = pthread_setname_np(c->self, name);
-    if (e)
-        errorf("%s: vCPU %d: naming its thread: %s", vm->name, c->id, strerror(e));
-    if (vm->cpus_share_host)
-        share_host_politely(c);    /* before its filter, which does not allow it */
+    set_up_thread(c);
     if (!vm_wait_start(vm))
         return NULL;            /* destroyed before it started */
     bool trace = vm->trace;

@@ -10,8 +10,8 @@
 #include "debug/gdbstub.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <linux/kvm.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
